@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// A Swift-native YOLOv5: the `yolo` tool and the libraries it is built from.
+import PackageDescription
+
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "YOLOSwift",
+    products: [
+        .executable(name: "yolo", targets: ["yolo"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "TensorDNNL", targets: ["TensorDNNL"]),
+        .library(name: "NN", targets: ["NN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(
+            name: "TensorCore",
+            dependencies: [.product(name: "Numerics", package: "swift-numerics")],
+            swiftSettings: release),
+        .target(name: "TensorDNNL", dependencies: ["TensorCore", "CDNNL", "CBLAS"], swiftSettings: release),
+        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: release),
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Sources/TestSupport"),
+        .executableTarget(
+            name: "yolo",
+            dependencies: [
+                "TensorCore", "TensorDNNL", "NN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: release),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "TensorDNNLTests", dependencies: ["TensorCore", "TensorDNNL", "TestSupport"]),
+        .testTarget(
+            name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+import ArgumentParser
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "benchmark")
+}
