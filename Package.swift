@@ -33,7 +33,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(
+            name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorDNNLTests", dependencies: ["TensorCore", "TensorDNNL", "TestSupport"]),
         .testTarget(
             name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],

@@ -393,7 +393,7 @@ public enum Elementwise {
         case .sub: return a - b
         case .mul: return a * b
         case .div: return a / b
-        case .pow: return Float.pow(a, b)
+        case .pow: return power(a, b)
         case .minimum: return a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
         case .maximum: return a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
         case .equal: return a == b ? 1 : 0
@@ -402,6 +402,15 @@ public enum Elementwise {
         case .greater: return a > b ? 1 : 0
         case .greaterEqual: return a >= b ? 1 : 0
         }
+    }
+
+    /// x^y as C `powf` and torch define it: x^0 = 1, and a negative base with an integral
+    /// exponent is real ((−2)² = 4). RealModule's `Float.pow(x, y)` is NaN for both.
+    @inline(__always)
+    public static func power(_ x: Float, _ y: Float) -> Float {
+        if y == 0 { return 1 }
+        if x < 0, y == y.rounded(.towardZero), Swift.abs(y) < 0x1p24 { return Float.pow(x, Int(y)) }
+        return Float.pow(x, y)
     }
 
     @inline(__always)
@@ -416,7 +425,7 @@ public enum Elementwise {
         case let .clamp(lo, hi): return x.isNaN ? x : Swift.min(Swift.max(x, lo), hi)
         case let .insideMask(lo, hi): return x >= lo && x <= hi ? 1 : 0
         case let .affine(s, b): return x * s + b
-        case let .powScalar(e): return Float.pow(x, e)
+        case let .powScalar(e): return power(x, e)
         }
     }
 }
