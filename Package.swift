@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(
             name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "yoloTests", dependencies: ["yolo"]),
         .testTarget(name: "TensorDNNLTests", dependencies: ["TensorCore", "TensorDNNL", "TestSupport"]),
         .testTarget(
             name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the build links against, only those missing.
+# oneDNN (libdnnl-dev) and OpenBLAS (libopenblas-dev) for the tensor engine.
+set -euo pipefail
+packages=(libdnnl-dev libopenblas-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "installing: ${missing[*]}"
+    sudo_cmd=""
+    [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
