@@ -11,25 +11,35 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "TensorDNNL", targets: ["TensorDNNL"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "YOLO", targets: ["YOLO"]),
+        .library(name: "YOLOData", targets: ["YOLOData"]),
+        .library(name: "YOLOMetrics", targets: ["YOLOMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
         .target(
             name: "TensorCore",
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: release),
         .target(name: "TensorDNNL", dependencies: ["TensorCore", "CDNNL", "CBLAS"], swiftSettings: release),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: release),
+        .target(
+            name: "YOLO", dependencies: ["TensorCore", "NN", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Resources")], swiftSettings: release),
+        .target(name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: release),
+        .target(name: "YOLOMetrics", swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Sources/TestSupport"),
         .executableTarget(
             name: "yolo",
             dependencies: [
-                "TensorCore", "TensorDNNL", "NN",
+                "TensorCore", "TensorDNNL", "NN", "YOLO", "YOLOData", "YOLOMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
@@ -37,6 +47,14 @@ let package = Package(
             name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "yoloTests", dependencies: ["yolo"]),
+        .testTarget(
+            name: "YOLOTests", dependencies: ["YOLO", "NN", "TensorCore", "TensorDNNL", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "YOLODataTests", dependencies: ["YOLOData", "TensorCore", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "YOLOMetricsTests", dependencies: ["YOLOMetrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorDNNLTests", dependencies: ["TensorCore", "TensorDNNL", "TestSupport"]),
         .testTarget(
             name: "NNTests", dependencies: ["NN", "TensorCore", "TestSupport"],

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build links against, only those missing.
-# oneDNN (libdnnl-dev) and OpenBLAS (libopenblas-dev) for the tensor engine.
+# oneDNN and OpenBLAS for the tensor engine; libjpeg-turbo and libpng for images.
 set -euo pipefail
-packages=(libdnnl-dev libopenblas-dev)
+packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

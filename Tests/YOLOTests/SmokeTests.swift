@@ -1,0 +1,3 @@
+import XCTest
+@testable import YOLO
+final class YOLOSmokeTests: XCTestCase { func testModuleLoads() { XCTAssertTrue(true) } }
