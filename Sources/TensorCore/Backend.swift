@@ -89,6 +89,10 @@ public protocol Backend: AnyObject {
     var name: String { get }
 
     func conv2d(input: Tensor, weight: Tensor, bias: Tensor?, params: Conv2DParams) -> Tensor
+    /// Inference-only convolution with an activation applied in the same pass (Conv+BN fused
+    /// into `weight`/`bias`, then SiLU), as DESIGN.md's inference path wants.
+    func conv2dInference(input: Tensor, weight: Tensor, bias: Tensor?, params: Conv2DParams,
+                         activation: Activation?) -> Tensor
     func conv2dBackwardData(gradOutput: Tensor, weight: Tensor, params: Conv2DParams) -> Tensor
     /// Gradients of the weight (OIHW) and, when `withBias`, of the bias.
     func conv2dBackwardWeights(input: Tensor, gradOutput: Tensor, params: Conv2DParams,
@@ -131,6 +135,15 @@ public protocol Backend: AnyObject {
     func gatherRows(_ x: Tensor, indices: [Int]) -> Tensor
     /// Adds row i of `source` (K, C) into row `indices[i]` of a zero (rows, C) tensor.
     func scatterAddRows(_ source: Tensor, indices: [Int], rows: Int) -> Tensor
+}
+
+extension Backend {
+    /// Unfused default: the convolution, then the activation.
+    public func conv2dInference(input: Tensor, weight: Tensor, bias: Tensor?, params: Conv2DParams,
+                                activation: Activation?) -> Tensor {
+        let y = conv2d(input: input, weight: weight, bias: bias, params: params)
+        return activation.map { self.activation($0, y) } ?? y
+    }
 }
 
 /// The backend every op runs on. Chosen once at start-up by the executable (or a test).

@@ -23,6 +23,17 @@ extension Tensor {
         }
     }
 
+    /// Inference convolution with the activation fused in (no gradient: never recorded).
+    public func conv2dInference(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+                                padding: (Int, Int) = (0, 0), groups: Int = 1, activation: Activation?) -> Tensor {
+        let p = Conv2DParams(batch: shape[0], inHeight: shape[1], inWidth: shape[2], inChannels: shape[3],
+                             outChannels: weight.shape[0], kernel: (weight.shape[2], weight.shape[3]),
+                             stride: stride, padding: padding, groups: groups)
+        precondition(weight.shape == p.weightShape, "conv weight \(weight.shape) != \(p.weightShape)")
+        return backend.conv2dInference(input: detached, weight: weight.detached, bias: bias?.detached, params: p,
+                                       activation: activation)
+    }
+
     /// Batch normalisation over every axis but the last with the batch's statistics.
     /// Returns the output and the batch mean and biased variance (for running statistics).
     public func batchNormTraining(scale: Tensor, shift: Tensor, epsilon: Float)

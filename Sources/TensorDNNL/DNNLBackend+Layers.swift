@@ -89,7 +89,7 @@ extension DNNLBackend {
 
     // MARK: activations
 
-    private func eltwiseAlgorithm(_ kind: Activation) -> (dnnl_alg_kind_t, Float) {
+    func eltwiseAlgorithm(_ kind: Activation) -> (dnnl_alg_kind_t, Float) {
         switch kind {
         case .silu: return (dnnl_eltwise_swish, 1)          // x·σ(αx), α = 1
         case .sigmoid: return (dnnl_eltwise_logistic, 0)

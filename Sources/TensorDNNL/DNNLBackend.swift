@@ -8,6 +8,7 @@ import TensorCore
 /// Cache keys: one primitive per kind and shape.
 enum PrimitiveKey: Hashable {
     case convForward(Conv2DParams, bias: Bool)
+    case convInference(Conv2DParams, bias: Bool, activation: Activation?)
     case convBackwardData(Conv2DParams)
     case convBackwardWeights(Conv2DParams, bias: Bool)
     case batchNorm(dims: [Int], epsilon: Float, mode: Int)
@@ -99,6 +100,49 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
         let out = Tensor(uninitializedShape: p.outputShape)
         let (wm, keep) = weightMemory(weight, plain: d.plainWeights, wanted: prim.md(dnnl_query_weights_md),
                                       use: .convForward(p, bias: bias != nil))
+        var args: [(Int32, DNNLMemory)] = [
+            (DNNL_ARG_SRC, DNNLMemory(d.src, UnsafeMutableRawPointer(input.storage.pointer))),
+            (DNNL_ARG_WEIGHTS, wm),
+            (DNNL_ARG_DST, DNNLMemory(d.dst, UnsafeMutableRawPointer(out.storage.pointer))),
+        ]
+        if let bias {
+            args.append((DNNL_ARG_BIAS, DNNLMemory(memoryDesc([p.outChannels], dnnl_a),
+                                                   UnsafeMutableRawPointer(bias.storage.pointer))))
+        }
+        prim.execute(args)
+        withExtendedLifetime((input, weight, bias, keep)) {}
+        return out
+    }
+
+    public func conv2dInference(input: Tensor, weight: Tensor, bias: Tensor?, params p: Conv2DParams,
+                                activation: Activation?) -> Tensor {
+        let key = PrimitiveKey.convInference(p, bias: bias != nil, activation: activation)
+        let prim = primitive(key) {
+            let d = convDescs(p)
+            var src = d.src, w = d.anyWeights, dst = d.dst
+            var b = memoryDesc([p.outChannels], dnnl_a)
+            var desc = dnnl_convolution_desc_t()
+            let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
+            let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
+            let status = withOptionalPointer(to: &b, bias != nil) { bp in
+                dnnl_convolution_forward_desc_init(
+                    &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &w, bp, &dst, strides, pad, pad)
+            }
+            dnnlCheck(status, "conv inference desc")
+            guard let activation else { return DNNLPrimitive(desc, "conv inference") }
+            // The activation runs as a post-op on each output block while it is still in cache.
+            var attr: dnnl_primitive_attr_t?, ops: dnnl_post_ops_t?
+            dnnlCheck(dnnl_primitive_attr_create(&attr), "attr create")
+            dnnlCheck(dnnl_post_ops_create(&ops), "post-ops create")
+            defer { dnnl_post_ops_destroy(ops); dnnl_primitive_attr_destroy(attr) }
+            let (alg, alpha) = eltwiseAlgorithm(activation)
+            dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, alg, alpha, 0), "append eltwise")
+            dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "set post-ops")
+            return DNNLPrimitive(desc, attr: attr, "conv inference + \(activation)")
+        }
+        let d = convDescs(p)
+        let out = Tensor(uninitializedShape: p.outputShape)
+        let (wm, keep) = weightMemory(weight, plain: d.plainWeights, wanted: prim.md(dnnl_query_weights_md), use: key)
         var args: [(Int32, DNNLMemory)] = [
             (DNNL_ARG_SRC, DNNLMemory(d.src, UnsafeMutableRawPointer(input.storage.pointer))),
             (DNNL_ARG_WEIGHTS, wm),

@@ -65,3 +65,23 @@ final class ConvParityTests: XCTestCase {
                     oracle.conv2d(input: x, weight: w, bias: nil, params: p), rtol: 1e-4, atol: 1e-4)
     }
 }
+
+final class FusedConvTests: XCTestCase {
+    /// The fused inference convolution equals convolution then activation on the reference.
+    func testConvInferenceWithPostOpMatchesReference() {
+        let fast = DNNLBackend(), oracle = ReferenceBackend()
+        for (i, act) in [nil, Activation.silu, .leakyRelu(slope: 0.1), .sigmoid].enumerated() {
+            for bias in [false, true] {
+                let p = Conv2DParams(batch: 2, inHeight: 9, inWidth: 7, inChannels: 8, outChannels: 16, kernel: (3, 3),
+                                     stride: (2, 2), padding: (1, 1))
+                let x = Tensor.random(p.inputShape, seed: UInt64(i)), w = Tensor.random(p.weightShape, seed: 99)
+                let b = bias ? Tensor.random([16], seed: 7) : nil
+                let y = oracle.conv2d(input: x, weight: w, bias: b, params: p)
+                let expected = act.map { oracle.activation($0, y) } ?? y
+                assertClose(fast.conv2dInference(input: x, weight: w, bias: b, params: p, activation: act), expected,
+                            rtol: 1e-4, atol: 1e-5, "\(String(describing: act)) bias \(bias)")
+                assertClose(oracle.conv2dInference(input: x, weight: w, bias: b, params: p, activation: act), expected)
+            }
+        }
+    }
+}
