@@ -6,7 +6,7 @@ import TensorCore
 extension DNNLBackend {
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor { simd.binary(op, a, b) }
     public func unary(_ op: UnaryOp, _ x: Tensor) -> Tensor { simd.unary(op, x) }
-    public func select(_ cond: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor { simd.reference.select(cond, a, b) }
+    public func select(_ cond: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor { simd.select(cond, a, b) }
     public func reduce(_ op: ReduceOp, _ x: Tensor, axes: [Int]) -> Tensor { simd.reduce(op, x, axes: axes) }
     public func concat(_ xs: [Tensor], axis: Int) -> Tensor { simd.concat(xs, axis: axis) }
     public func slice(_ x: Tensor, axis: Int, range: Range<Int>) -> Tensor { simd.slice(x, axis: axis, range: range) }

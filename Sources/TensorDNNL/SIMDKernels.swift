@@ -265,6 +265,21 @@ final class SIMDKernels: @unchecked Sendable {
         return y
     }
 
+    /// `cond != 0 ? a : b` for same-shape operands or scalar branches; else the reference.
+    func select(_ cond: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let shape = cond.shape
+        guard (a.shape == shape || a.count == 1), (b.shape == shape || b.count == 1) else {
+            return reference.select(cond, a, b)
+        }
+        let y = Tensor(uninitializedShape: shape)
+        let pc = cond.storage.pointer, pa = a.storage.pointer, pb = b.storage.pointer, py = y.storage.pointer
+        let sa = a.count == 1 ? 0 : 1, sb = b.count == 1 ? 0 : 1
+        parallelFor(cond.count) { r in
+            for i in r { py[i] = pc[i] != 0 ? pa[i * sa] : pb[i * sb] }
+        }
+        return y
+    }
+
     func gatherRows(_ x: Tensor, indices: [Int]) -> Tensor {
         let c = x.rank <= 1 ? 1 : x.count / x.shape[0]
         let y = Tensor(uninitializedShape: [indices.count] + Array(x.shape.dropFirst()))

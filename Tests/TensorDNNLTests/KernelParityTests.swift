@@ -123,3 +123,28 @@ final class KernelParityTests: XCTestCase {
         assertClose(fast.matmul(at, bt, transposeA: true, transposeB: true), expected, rtol: 1e-5, atol: 1e-5)
     }
 }
+
+/// Tensors large enough that the SIMD kernels split their work over threads.
+final class ParallelKernelParityTests: XCTestCase {
+    func testLargeElementwiseReduceAndLayout() {
+        let fast = DNNLBackend(), oracle = ReferenceBackend()
+        let a = Tensor.random([4, 40, 40, 48], seed: 30, lo: 0.5, hi: 2)   // 307 200 elements
+        let b = Tensor.random([4, 40, 40, 48], seed: 31, lo: 0.5, hi: 2)
+        let c = Tensor.random([48], seed: 32, lo: 0.5, hi: 2)
+        for op in [BinaryOp.add, .sub, .mul, .div] {
+            assertClose(fast.binary(op, a, b), oracle.binary(op, a, b), rtol: 1e-6, atol: 1e-6, "\(op)")
+            assertClose(fast.binary(op, a, c), oracle.binary(op, a, c), rtol: 1e-6, atol: 1e-6, "\(op) channel")
+            assertClose(fast.binary(op, c, a), oracle.binary(op, c, a), rtol: 1e-6, atol: 1e-6, "channel \(op)")
+        }
+        for op in [UnaryOp.affine(scale: 3, bias: 1), .neg, .clamp(min: 0.7, max: 1.5), .exp] {
+            assertClose(fast.unary(op, a), oracle.unary(op, a), rtol: 1e-6, atol: 1e-6, "\(op)")
+        }
+        assertClose(fast.reduce(.sum, a, axes: [0, 1, 2]), oracle.reduce(.sum, a, axes: [0, 1, 2]), rtol: 1e-4, atol: 1e-3)
+        assertClose(fast.reduce(.sum, a, axes: [3]), oracle.reduce(.sum, a, axes: [3]), rtol: 1e-5, atol: 1e-4)
+        assertClose(fast.concat([a, b], axis: 3), oracle.concat([a, b], axis: 3))
+        assertClose(fast.slice(a, axis: 3, range: 8..<40), oracle.slice(a, axis: 3, range: 8..<40))
+        let cond = Tensor.random(a.shape, seed: 33).greater(0)
+        assertClose(fast.select(cond, a, b), oracle.select(cond, a, b))
+        assertClose(fast.select(cond, a, Tensor(0)), oracle.select(cond, a, Tensor(0)))
+    }
+}
