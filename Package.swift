@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "YOLO", targets: ["YOLO"]),
         .library(name: "YOLOData", targets: ["YOLOData"]),
         .library(name: "YOLOMetrics", targets: ["YOLOMetrics"]),
+        .library(name: "YOLOTraining", targets: ["YOLOTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,11 +36,14 @@ let package = Package(
             resources: [.copy("Resources")], swiftSettings: release),
         .target(name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: release),
         .target(name: "YOLOMetrics", swiftSettings: release),
+        .target(
+            name: "YOLOTraining",
+            dependencies: ["TensorCore", "NN", "YOLO", "YOLOData", "YOLOMetrics"], swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Sources/TestSupport"),
         .executableTarget(
             name: "yolo",
             dependencies: [
-                "TensorCore", "TensorDNNL", "NN", "YOLO", "YOLOData", "YOLOMetrics",
+                "TensorCore", "TensorDNNL", "NN", "YOLO", "YOLOData", "YOLOMetrics", "YOLOTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
@@ -47,6 +51,9 @@ let package = Package(
             name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "yoloTests", dependencies: ["yolo"]),
+        .testTarget(
+            name: "YOLOTrainingTests", dependencies: ["YOLOTraining", "YOLOData", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "YOLOTests", dependencies: ["YOLO", "NN", "TensorCore", "TensorDNNL", "TestSupport"],
             resources: [.copy("Fixtures")]),

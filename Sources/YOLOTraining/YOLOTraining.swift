@@ -1,0 +1,1 @@
+// The trainer loop, validator, predictor, checkpoints, run folders, logs and plots.
