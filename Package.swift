@@ -34,7 +34,9 @@ let package = Package(
         .target(
             name: "YOLO", dependencies: ["TensorCore", "NN", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")], swiftSettings: release),
-        .target(name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs"], swiftSettings: release),
+        .target(
+            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")],
+            swiftSettings: release),
         .target(name: "YOLOMetrics", swiftSettings: release),
         .target(
             name: "YOLOTraining",
