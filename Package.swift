@@ -40,7 +40,10 @@ let package = Package(
         .target(name: "YOLOMetrics", swiftSettings: release),
         .target(
             name: "YOLOTraining",
-            dependencies: ["TensorCore", "NN", "YOLO", "YOLOData", "YOLOMetrics"], swiftSettings: release),
+            dependencies: [
+                "TensorCore", "NN", "YOLO", "YOLOData", "YOLOMetrics", .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Sources/TestSupport"),
         .executableTarget(
             name: "yolo",
