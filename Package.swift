@@ -2,6 +2,8 @@
 // A Swift-native YOLOv5: the `yolo` tool and the libraries it is built from.
 import PackageDescription
 
+// Numeric targets drop Swift's overflow and bounds checks in release builds. Targets that parse
+// untrusted files (NN: safetensors, .pt; YOLOData: images, labels) keep them (plain -O).
 let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
@@ -30,13 +32,12 @@ let package = Package(
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: release),
         .target(name: "TensorDNNL", dependencies: ["TensorCore", "CDNNL", "CBLAS"], swiftSettings: release),
-        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: release),
+        .target(name: "NN", dependencies: ["TensorCore"]),
         .target(
             name: "YOLO", dependencies: ["TensorCore", "NN", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")], swiftSettings: release),
         .target(
-            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")],
-            swiftSettings: release),
+            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")]),
         .target(name: "YOLOMetrics", swiftSettings: release),
         .target(
             name: "YOLOTraining",

@@ -196,7 +196,7 @@ extension SafeTensors {
     // MARK: Conversion
 
     /// Converts `out.count` little-endian elements starting at byte `base` of `raw`.
-    private static func convert(_ raw: UnsafeRawBufferPointer, from base: Int, dtype: SafeTensorsDType,
+    static func convert(_ raw: UnsafeRawBufferPointer, from base: Int, dtype: SafeTensorsDType,
                                 into out: UnsafeMutableBufferPointer<Float>) {
         let n = out.count
         guard n > 0 else { return }
