@@ -1,0 +1,211 @@
+// `resize`: OpenCV's cv2.resize for 8-bit RGB with INTER_LINEAR and INTER_AREA, reimplemented so
+// YOLOv5's load_image / letterbox produce the same pixels (within ±1). Not a general resampler.
+//
+// INTER_LINEAR follows OpenCV's fixed-point path (imgproc/resize.cpp, resizeGeneric_): per output
+// column fx = (dx + 0.5)·scale − 0.5, clamped to the edge, weights rounded to 11 bits
+// (INTER_RESIZE_COEF_BITS); a horizontal pass into Int32 rows, then a vertical pass
+// ((b0·(S0 >> 4)) >> 16) + ((b1·(S1 >> 4)) >> 16) + 2) >> 2. An exact 2x shrink goes to the area
+// path, as OpenCV does. INTER_AREA when shrinking is a box average (resizeAreaFast_) for integer
+// factors and OpenCV's fractional-cell weights (computeResizeAreaTab, float accumulation) otherwise;
+// INTER_AREA when enlarging uses OpenCV's "area mode" linear coefficients.
+
+/// The interpolation methods YOLOv5 uses (cv2.INTER_LINEAR, cv2.INTER_AREA).
+public enum Interpolation: Sendable {
+    case linear
+    case area
+}
+
+/// Resizes `image` to `width` x `height` as cv2.resize(image, (width, height), interpolation:) does.
+public func resize(_ image: Image, width: Int, height: Int, interpolation: Interpolation = .linear) -> Image {
+    precondition(width > 0 && height > 0, "resize to \(width)x\(height)")
+    if width == image.width && height == image.height { return image }
+    // OpenCV: inv_scale = dsize / ssize, scale = 1 / inv_scale (both in double).
+    let scaleX = 1 / (Double(width) / Double(image.width))
+    let scaleY = 1 / (Double(height) / Double(image.height))
+    let iscaleX = Int(scaleX.rounded(.toNearestOrEven)), iscaleY = Int(scaleY.rounded(.toNearestOrEven))
+    let isAreaFast = abs(scaleX - Double(iscaleX)) < Double.ulpOfOne && abs(scaleY - Double(iscaleY)) < Double.ulpOfOne
+    var method = interpolation
+    if method == .linear && isAreaFast && iscaleX == 2 && iscaleY == 2 { method = .area }
+    if method == .area && scaleX >= 1 && scaleY >= 1 {
+        if isAreaFast { return resizeAreaFast(image, width: width, height: height, sx: iscaleX, sy: iscaleY) }
+        return resizeArea(image, width: width, height: height, scaleX: scaleX, scaleY: scaleY)
+    }
+    return resizeLinear(image, width: width, height: height, scaleX: scaleX, scaleY: scaleY, areaMode: method == .area)
+}
+
+/// Fixed-point interpolation coefficients for one axis: source index and 11-bit weights.
+struct LinearAxis {
+    var index: [Int32]  // first source index (clamped)
+    var w0: [Int16], w1: [Int16]
+
+    static let coefficientScale: Float = 2048  // 1 << INTER_RESIZE_COEF_BITS
+
+    /// `clampCoordinate`: OpenCV clamps (sx, fx) for columns; for rows it keeps fy and clamps the
+    /// row indices instead (see resizeLinear).
+    init(destination: Int, source: Int, scale: Double, areaMode: Bool, clampCoordinate: Bool) {
+        index = []; w0 = []; w1 = []
+        index.reserveCapacity(destination)
+        let inverse = 1 / scale
+        for d in 0..<destination {
+            var s: Int, f: Float
+            if areaMode {
+                s = Int((Double(d) * scale).rounded(.down))
+                let t = Float(Double(d + 1) - Double(s + 1) * inverse)
+                f = t <= 0 ? 0 : t - t.rounded(.down)
+            } else {
+                let t = Float((Double(d) + 0.5) * scale - 0.5)
+                s = Int(t.rounded(.down))
+                f = t - Float(s)
+            }
+            if clampCoordinate {
+                if s < 0 { s = 0; f = 0 }
+                if s >= source - 1 { s = source - 1; f = 0 }
+            }
+            index.append(Int32(s))
+            w0.append(Int16(((1 - f) * LinearAxis.coefficientScale).rounded(.toNearestOrEven)))
+            w1.append(Int16((f * LinearAxis.coefficientScale).rounded(.toNearestOrEven)))
+        }
+    }
+}
+
+private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Double, scaleY: Double,
+                          areaMode: Bool) -> Image {
+    let xs = LinearAxis(destination: width, source: image.width, scale: scaleX, areaMode: areaMode, clampCoordinate: true)
+    let ys = LinearAxis(destination: height, source: image.height, scale: scaleY, areaMode: areaMode, clampCoordinate: false)
+    let sw = image.width, sh = image.height, rowCount = width * 3
+    var out = [UInt8](repeating: 0, count: width * height * 3)
+    // Two horizontally resized source rows (Int32, value·2048), reused while sy is unchanged.
+    var rows = [Int32](repeating: 0, count: rowCount * 2)
+    var rowIndex = (-1, -1)
+    image.pixels.withUnsafeBufferPointer { src in
+        rows.withUnsafeMutableBufferPointer { rowBuffer in
+            out.withUnsafeMutableBufferPointer { dst in
+                func horizontal(_ sy: Int, into slot: Int) {
+                    let s = src.baseAddress! + sy * sw * 3
+                    let r = rowBuffer.baseAddress! + slot * rowCount
+                    for dx in 0..<width {
+                        let sx = Int(xs.index[dx]) * 3
+                        let a0 = Int32(xs.w0[dx]), a1 = Int32(xs.w1[dx])
+                        let sx1 = min(sx + 3, (sw - 1) * 3)
+                        for c in 0..<3 {
+                            r[dx * 3 + c] = Int32(s[sx + c]) * a0 + Int32(s[sx1 + c]) * a1
+                        }
+                    }
+                }
+                for dy in 0..<height {
+                    let sy = Int(ys.index[dy])
+                    let r0 = min(max(sy, 0), sh - 1), r1 = min(max(sy + 1, 0), sh - 1)
+                    if rowIndex.0 != r0 {
+                        if rowIndex.1 == r0 {
+                            // Slide: the old second row becomes the first.
+                            for i in 0..<rowCount { rowBuffer[i] = rowBuffer[rowCount + i] }
+                        } else {
+                            horizontal(r0, into: 0)
+                        }
+                        rowIndex.0 = r0
+                        rowIndex.1 = -1
+                    }
+                    if rowIndex.1 != r1 { horizontal(r1, into: 1); rowIndex.1 = r1 }
+                    let b0 = Int32(ys.w0[dy]), b1 = Int32(ys.w1[dy])
+                    let d = dst.baseAddress! + dy * rowCount
+                    let s0 = rowBuffer.baseAddress!, s1 = rowBuffer.baseAddress! + rowCount
+                    for i in 0..<rowCount {
+                        let v = ((b0 &* (s0[i] >> 4)) >> 16) &+ ((b1 &* (s1[i] >> 4)) >> 16) &+ 2
+                        d[i] = UInt8(clamping: v >> 2)
+                    }
+                }
+            }
+        }
+    }
+    return Image(width: width, height: height, pixels: out)
+}
+
+/// Integer shrink factors: the mean of each sx x sy block (OpenCV resizeAreaFast_; the 2x2 case
+/// rounds as (sum + 2) >> 2, the others as round-half-even of sum · (1/area) in float).
+private func resizeAreaFast(_ image: Image, width: Int, height: Int, sx: Int, sy: Int) -> Image {
+    let sw = image.width, area = sx * sy
+    let inverse = 1 / Float(area)
+    var out = [UInt8](repeating: 0, count: width * height * 3)
+    image.pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            for dy in 0..<height {
+                for dx in 0..<width {
+                    for c in 0..<3 {
+                        var sum = 0
+                        for ky in 0..<sy {
+                            let row = (dy * sy + ky) * sw
+                            for kx in 0..<sx { sum += Int(src[(row + dx * sx + kx) * 3 + c]) }
+                        }
+                        let v = area == 4 ? (sum + 2) >> 2 : Int((Float(sum) * inverse).rounded(.toNearestOrEven))
+                        dst[(dy * width + dx) * 3 + c] = UInt8(clamping: v)
+                    }
+                }
+            }
+        }
+    }
+    return Image(width: width, height: height, pixels: out)
+}
+
+/// One (destination, source, weight) entry of OpenCV's computeResizeAreaTab.
+struct AreaTap {
+    var destination: Int, source: Int, weight: Float
+}
+
+/// OpenCV computeResizeAreaTab: each destination cell [d·scale, (d+1)·scale) covers whole source
+/// pixels with weight 1/cell and the partial ones at its ends with their covered fraction.
+func areaTaps(source: Int, destination: Int, scale: Double) -> [AreaTap] {
+    var taps: [AreaTap] = []
+    for d in 0..<destination {
+        let f1 = Double(d) * scale, f2 = f1 + scale
+        let cell = min(scale, Double(source) - f1)
+        var s2 = Int(f2.rounded(.down))
+        s2 = min(s2, source - 1)
+        let s1 = min(Int(f1.rounded(.up)), s2)
+        if Double(s1) - f1 > 1e-3 { taps.append(AreaTap(destination: d, source: s1 - 1, weight: Float((Double(s1) - f1) / cell))) }
+        for s in s1..<max(s1, s2) { taps.append(AreaTap(destination: d, source: s, weight: Float(1 / cell))) }
+        if f2 - Double(s2) > 1e-3 {
+            taps.append(AreaTap(destination: d, source: s2, weight: Float(min(min(f2 - Double(s2), 1), cell) / cell)))
+        }
+    }
+    return taps
+}
+
+/// Non-integer shrink: OpenCV's ResizeArea_Invoker, row by row in float, rounded half to even.
+private func resizeArea(_ image: Image, width: Int, height: Int, scaleX: Double, scaleY: Double) -> Image {
+    let xtab = areaTaps(source: image.width, destination: width, scale: scaleX)
+    let ytab = areaTaps(source: image.height, destination: height, scale: scaleY)
+    let rowCount = width * 3, sw = image.width
+    var out = [UInt8](repeating: 0, count: width * height * 3)
+    var buf = [Float](repeating: 0, count: rowCount), sum = [Float](repeating: 0, count: rowCount)
+    image.pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            buf.withUnsafeMutableBufferPointer { buf in
+                sum.withUnsafeMutableBufferPointer { sum in
+                    var previous = ytab.first?.destination ?? 0
+                    func flush(_ dy: Int) {
+                        for i in 0..<rowCount { dst[dy * rowCount + i] = roundedByte(sum[i]) }
+                    }
+                    for tap in ytab {
+                        let row = tap.source * sw * 3
+                        for i in 0..<rowCount { buf[i] = 0 }
+                        for x in xtab {
+                            let s = row + x.source * 3, d = x.destination * 3
+                            buf[d] += Float(src[s]) * x.weight
+                            buf[d + 1] += Float(src[s + 1]) * x.weight
+                            buf[d + 2] += Float(src[s + 2]) * x.weight
+                        }
+                        if tap.destination != previous {
+                            flush(previous)
+                            for i in 0..<rowCount { sum[i] = tap.weight * buf[i] }
+                            previous = tap.destination
+                        } else {
+                            for i in 0..<rowCount { sum[i] += tap.weight * buf[i] }
+                        }
+                    }
+                    flush(previous)
+                }
+            }
+        }
+    }
+    return Image(width: width, height: height, pixels: out)
+}
