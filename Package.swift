@@ -42,7 +42,8 @@ let package = Package(
         .target(
             name: "YOLOTraining",
             dependencies: [
-                "TensorCore", "NN", "YOLO", "YOLOData", "YOLOMetrics", .product(name: "Yams", package: "Yams"),
+                "TensorCore", "TensorDNNL", "NN", "YOLO", "YOLOData", "YOLOMetrics",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: release),
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Sources/TestSupport"),

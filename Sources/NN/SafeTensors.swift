@@ -193,6 +193,15 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
     /// Names that more than one parameter/buffer of the layer share (a model bug).
     public var duplicateNames: [String] = []
 
+    public init(source: String? = nil, missingKeys: [String] = [], unexpectedKeys: [String] = [],
+                shapeMismatches: [ShapeMismatch] = [], duplicateNames: [String] = []) {
+        self.source = source
+        self.missingKeys = missingKeys
+        self.unexpectedKeys = unexpectedKeys
+        self.shapeMismatches = shapeMismatches
+        self.duplicateNames = duplicateNames
+    }
+
     public var description: String {
         var lines = ["\(source.map { "\($0): " } ?? "")the state dict does not match the model:"]
         func list(_ keys: [String]) -> String {

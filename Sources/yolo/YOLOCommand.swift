@@ -8,5 +8,5 @@ struct YOLOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yolo",
         abstract: "Train, validate, run and export YOLOv5 object detectors.",
-        subcommands: [BenchmarkCommand.self])
+        subcommands: [TrainCommand.self, ValCommand.self, DetectCommand.self, BenchmarkCommand.self])
 }
