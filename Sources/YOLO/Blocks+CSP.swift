@@ -139,8 +139,8 @@ public final class C3: YOLOBlock, @unchecked Sendable {
 }
 
 /// `BottleneckCSP(c1, c2, n, shortcut)`: cv4(act(bn(cat(cv3(m(cv1(x))), cv2(x))))) where cv2
-/// and cv3 are plain 1×1 Conv2d without bias. The activation is SiLU as in v7.0 (v5.0 had
-/// LeakyReLU(0.1); DESIGN.md: follow the later release).
+/// and cv3 are plain 1×1 Conv2d without bias. The activation is LeakyReLU(0.1), as in v5.0 (the
+/// seed) and as the model issue asks; v7.0 changed it to SiLU.
 public final class BottleneckCSP: YOLOBlock, @unchecked Sendable {
     public let cv1: Conv
     public let cv2: Conv2d, cv3: Conv2d
@@ -168,7 +168,7 @@ public final class BottleneckCSP: YOLOBlock, @unchecked Sendable {
         cv1.namedState + YOLO.namedState(cv2) + YOLO.namedState(cv3) + cv4.namedState + YOLO.namedState(bn)
             + m.flatMap(\.namedState)
     }
-    /// The block, cv1, cv2, cv3, cv4, bn, its own SiLU, the `m` Sequential and the Bottlenecks.
+    /// The block, cv1, cv2, cv3, cv4, bn, its own LeakyReLU, the `m` Sequential and the Bottlenecks.
     public var moduleCount: Int { 6 + cv1.moduleCount + cv4.moduleCount + m.reduce(0) { $0 + $1.moduleCount } }
     /// Only the Convs fold (the BatchNorm over the concatenation stays, as upstream).
     public func fuse() { cv1.fuse(); cv4.fuse(); m.forEach { $0.fuse() } }
@@ -178,7 +178,8 @@ public final class BottleneckCSP: YOLOBlock, @unchecked Sendable {
         let x = xs[0]
         let y1 = cv3(runSeries(m, cv1(x, training: training), training: training))
         let y2 = cv2(x)
-        return cv4(bn(Tensor.concat([y1, y2]), training: training).silu(), training: training)
+        return cv4(bn(Tensor.concat([y1, y2]), training: training).activation(.leakyRelu(slope: 0.1)),
+                   training: training)
     }
 
     public func profile(_ shapes: [[Int]]) -> (shape: [Int], ops: Double) {

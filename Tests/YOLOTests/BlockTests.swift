@@ -82,3 +82,20 @@ final class BlockTests: XCTestCase {
         }
     }
 }
+
+final class BottleneckCSPTests: XCTestCase {
+    /// cv4(LeakyReLU(0.1)(bn(cat(cv3(m(cv1(x))), cv2(x))))) composed by hand from its parts.
+    func testBottleneckCSPComposesWithLeakyReLU() {
+        var g = SeededGenerator(seed: 11)
+        let block = BottleneckCSP("model.2", 8, 8, repeats: 2, using: &g)
+        let x = Tensor.normal([1, 5, 6, 8], using: &g)
+        var h = block.cv1(x, training: false)
+        for b in block.m { h = b.forward([h], training: false) }
+        let cat = Tensor.concat([block.cv3(h), block.cv2(x)])
+        let expected = block.cv4(block.bn(cat, training: false).activation(.leakyRelu(slope: 0.1)), training: false)
+        assertClose(block.forward([x], training: false), expected)
+        // Negative inputs to the activation must be scaled by 0.1, so SiLU would not match.
+        let silu = block.cv4(block.bn(cat, training: false).silu(), training: false)
+        XCTAssertGreaterThan(relativeError(block.forward([x], training: false).scalars, silu.scalars), 1e-3)
+    }
+}
