@@ -27,9 +27,16 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
     public var date: String
     /// True once training has finished (a finished run cannot be resumed).
     public var finished: Bool
+    /// The global iteration of the last optimizer step (gradient accumulation spans epochs, so
+    /// resume needs it to step on the same iterations as an uninterrupted run). Nil in older files.
+    public var lastOptimizerStep: Int?
+    /// EarlyStopping's best fitness and epoch, so --patience counts across a resume. Nil in older files.
+    public var stopperBestFitness: Double?
+    public var stopperBestEpoch: Int?
 
     public init(epoch: Int, bestFitness: Double, emaUpdates: Int, modelYAML: String, hypYAML: String,
-                optionsYAML: String, names: [String], rngState: [UInt64]?, finished: Bool) {
+                optionsYAML: String, names: [String], rngState: [UInt64]?, finished: Bool,
+                lastOptimizerStep: Int? = nil, stopperBestFitness: Double? = nil, stopperBestEpoch: Int? = nil) {
         self.epoch = epoch
         self.bestFitness = bestFitness
         self.emaUpdates = emaUpdates
@@ -40,6 +47,9 @@ public struct CheckpointMetadata: Codable, Sendable, Equatable {
         self.rngState = rngState
         self.date = ISO8601DateFormatter().string(from: Date())
         self.finished = finished
+        self.lastOptimizerStep = lastOptimizerStep
+        self.stopperBestFitness = stopperBestFitness
+        self.stopperBestEpoch = stopperBestEpoch
     }
 }
 

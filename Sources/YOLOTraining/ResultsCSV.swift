@@ -64,6 +64,22 @@ public struct ResultsCSV: Sendable {
         try handle.write(contentsOf: Data(text.utf8))
     }
 
+    /// Drops the rows of epochs ≥ `epoch` (a resumed run trains them again); keeps the header
+    /// and every other line byte for byte. Does nothing when the file does not exist.
+    public func truncate(toEpochsBelow epoch: Int) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        let kept = lines.enumerated().filter { k, line in
+            guard k > 0, let first = line.split(separator: ",").first,
+                  let e = Double(first.trimmingCharacters(in: .whitespaces)) else { return true }
+            return e < Double(epoch)
+        }.map(\.element)
+        guard kept.count != lines.count else { return }
+        try Data((kept.joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+    }
+
     /// The parsed table: trimmed column names (like `[x.strip() for x in data.columns]`) and rows.
     public struct Table: Sendable, Equatable {
         public var columns: [String]

@@ -48,7 +48,7 @@ extension Trainer {
             for k in 0..<3 { mean[k] = (mean[k] * Float(i) + items[k]) / Float(i + 1) }
             progress.update(done: i + 1, epoch: "\(epoch)/\(options.epochs - 1)", losses: mean,
                             labels: batch.targets.count, imageSize: images.shape[1])
-            if epoch == startEpoch && i < 3 { plotBatch(batch, name: "train_batch\(i).jpg") }
+            if ni < 3 { plotBatch(batch, name: "train_batch\(i).jpg") }
             i += 1
         }
         return mean
@@ -122,7 +122,8 @@ extension Trainer {
         let meta = CheckpointMetadata(epoch: epoch, bestFitness: bestFitness, emaUpdates: ema.updates,
                                       modelYAML: model.spec.yamlText, hypYAML: try hyp.yaml(),
                                       optionsYAML: try options.yaml(), names: names, rngState: generator.state,
-                                      finished: false)
+                                      finished: false, lastOptimizerStep: lastOptimizerStep,
+                                      stopperBestFitness: stopper.bestFitness, stopperBestEpoch: stopper.bestEpoch)
         return Checkpoint(model: model.stateDict, ema: ema.stateDict, optimizer: optimizer.exportState(), metadata: meta)
     }
 

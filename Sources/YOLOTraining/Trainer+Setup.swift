@@ -11,6 +11,7 @@ public enum TrainError: Error, CustomStringConvertible {
     case alreadyFinished(String)
     case nothingToResume
     case badImageSize(Int, Int)
+    case resumeFileMissing(String)
 
     public var description: String {
         switch self {
@@ -19,6 +20,7 @@ public enum TrainError: Error, CustomStringConvertible {
                 + "run from the repository root or pass --data path/to/data.yaml"
         case let .alreadyFinished(p): return "\(p): this run already finished; nothing to resume (start a new run with --weights)"
         case .nothingToResume: return "--resume: no runs/**/last.safetensors found"
+        case let .resumeFileMissing(p): return "--resume \(p): no such checkpoint file"
         case let .badImageSize(s, g): return "--img-size \(s) must be a multiple of the max stride \(g)"
         }
     }
@@ -55,7 +57,11 @@ extension Trainer {
     }
 
     func dataPath() throws -> String {
-        if !options.data.isEmpty { return options.data }
+        if !options.data.isEmpty {
+            // Absolute in opt.yaml and the checkpoint, so --resume works from any folder.
+            options.data = URL(fileURLWithPath: options.data).standardizedFileURL.path
+            return options.data
+        }
         let bundled = "datasets/coco128/coco128.yaml"
         guard FileManager.default.fileExists(atPath: bundled) else { throw TrainError.noDefaultData }
         options.data = bundled
@@ -71,6 +77,7 @@ extension Trainer {
         } else {
             path = options.resume
         }
+        guard FileManager.default.fileExists(atPath: path) else { throw TrainError.resumeFileMissing(path) }
         let ckpt = try Checkpoint.read(URL(fileURLWithPath: path))
         if ckpt.metadata.finished { throw TrainError.alreadyFinished(path) }
         var restored = try TrainOptions.fromYAML(ckpt.metadata.optionsYAML)
@@ -80,6 +87,14 @@ extension Trainer {
         resumeCheckpoint = ckpt
         startEpoch = ckpt.metadata.epoch + 1
         bestFitness = ckpt.metadata.bestFitness
+        lastOptimizerStep = ckpt.metadata.lastOptimizerStep ?? -1
+        if let f = ckpt.metadata.stopperBestFitness, let e = ckpt.metadata.stopperBestEpoch {
+            stopper.bestFitness = f
+            stopper.bestEpoch = e
+        }
+        // Rows (and their plots) of epochs that will be trained again: a run killed after
+        // writing results.csv but before `last` would otherwise list an epoch twice.
+        try? ResultsCSV(url: saveDir.appendingPathComponent("results.csv")).truncate(toEpochsBelow: startEpoch)
         log("Resuming training from \(path) from epoch \(startEpoch) to \(options.epochs) total epochs")
     }
 

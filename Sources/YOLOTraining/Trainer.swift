@@ -30,6 +30,7 @@ public final class Trainer {
     var gridSize = 32
     var tensorBoard: TensorBoardWriter?
     var resumeCheckpoint: Checkpoint?
+    var stopper = EarlyStopping(patience: 0)
 
     public init(options: TrainOptions, log: @escaping (String) -> Void = { print($0); fflush(nil) }) {
         self.options = options
@@ -41,7 +42,7 @@ public final class Trainer {
     public func run() throws -> ValidationResult? {
         try setUp()
         let epochs = options.epochs
-        var stopper = EarlyStopping(patience: options.patience)
+        stopper.patience = options.patience
         log("Image sizes \(options.trainImageSize) train, \(options.valImageSize) val\nLogging results to \(saveDir.path)\n"
             + "Starting training for \(epochs) epochs...")
         for epoch in startEpoch..<epochs {
@@ -52,8 +53,10 @@ public final class Trainer {
             let fitness = result?.metrics.fitness ?? 0
             if fitness > bestFitness { bestFitness = fitness }
             try logEpoch(epoch, trainLosses: trainLosses, result: result)
+            // The stopper is updated before saving so `last` carries its state for a resume.
+            let stop = stopper.shouldStop(epoch: epoch, fitness: fitness)
             if !options.nosave || final { try saveCheckpoints(epoch: epoch, fitness: fitness) }
-            if stopper.shouldStop(epoch: epoch, fitness: fitness) {
+            if stop {
                 log("Stopping training early as no improvement observed in last \(options.patience) epochs.")
                 break
             }

@@ -17,11 +17,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: [.customLong("img-size"), .customLong("img"), .customLong("imgsz")], parsing: .upToNextOption,
             help: "Train and val image sizes (one or two values).") var imgSize: [Int] = [640]
     @Flag(help: "Rectangular training.") var rect = false
-    @Option(help: "Resume the newest run ('latest') or the given last.safetensors.") var resume = ""
+    @Option(help: "Resume the newest run ('latest', also --resume alone) or the given last.safetensors.") var resume = ""
     @Flag(help: "Only save the final checkpoint.") var nosave = false
     @Flag(name: [.customLong("noval"), .customLong("notest")], help: "Only validate the final epoch.") var noval = false
     @Flag(help: "Disable AutoAnchor.") var noautoanchor = false
-    @Option(help: "Evolve hyperparameters for this many generations.") var evolve = 0
+    @Option(help: "Evolve hyperparameters for this many generations (--evolve alone: 300).") var evolve = 0
     @Flag(name: [.customLong("cache-images"), .customLong("cache")], help: "Cache images in RAM.") var cacheImages = false
     @Flag(name: .customLong("image-weights")) var imageWeights = false
     @Option var device = "cpu"

@@ -1,0 +1,107 @@
+// `yolo train`, `yolo val` and `yolo detect` end to end on the bundled coco8 at 64 px: the run
+// folder YOLOv5 leaves, results.csv, the TensorBoard file, val's table and metrics.json, detect's
+// annotated images and labels; and the failures a user meets first (missing data, bad files).
+import Foundation
+import XCTest
+import YOLOTraining
+
+final class TrainEndToEndTests: XCTestCase {
+    func testTrainThenValThenDetect() throws {
+        let tmp = try temporaryFolder(self)
+        let project = tmp.appendingPathComponent("runs/train").path
+        let train = try runYOLO(YOLOBinary.tinyTrain(project: project, epochs: 1))
+        XCTAssertEqual(train.status, 0, train.output)
+        let exp = tmp.appendingPathComponent("runs/train/exp")
+        for file in ["weights/last.safetensors", "weights/best.safetensors", "hyp.yaml", "opt.yaml", "results.csv",
+                     "labels.jpg", "train_batch0.jpg", "results.png", "val_batch0_labels.jpg", "val_batch0_pred.jpg",
+                     "confusion_matrix.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: exp.appendingPathComponent(file).path), file)
+        }
+
+        // results.csv: YOLOv5 7.0's header, one row per epoch.
+        let csv = try String(contentsOf: exp.appendingPathComponent("results.csv"), encoding: .utf8)
+        let lines = csv.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, ResultsCSV.header())
+        XCTAssertTrue(lines[0].hasPrefix("               epoch,      train/box_loss,"), lines[0])
+        XCTAssertEqual(lines.count, 2, csv)
+        XCTAssertEqual(try ResultsCSV.read(exp.appendingPathComponent("results.csv")).rows.map { $0[0] }, [0])
+
+        // The TensorBoard file: framed records with valid CRCs, the loss and metric tags at step 0.
+        let events = try FileManager.default.contentsOfDirectory(atPath: exp.path).filter {
+            $0.hasPrefix("events.out.tfevents.")
+        }
+        XCTAssertEqual(events.count, 1, "\(events)")
+        let reader = try EventFileReader(contentsOf: exp.appendingPathComponent(events[0]))
+        XCTAssertFalse(try reader.records().isEmpty)
+        let scalars = try reader.events().flatMap { e in e.scalars.map { (e.step, $0.tag) } }
+        for tag in ["train/box_loss", "train/obj_loss", "train/cls_loss", "metrics/mAP_0.5", "val/box_loss", "x/lr0"] {
+            XCTAssertTrue(scalars.contains { $0.0 == 0 && $0.1 == tag }, tag)
+        }
+
+        // yolo val on the best weights.
+        let best = exp.appendingPathComponent("weights/best.safetensors").path
+        let valProject = tmp.appendingPathComponent("runs/val").path
+        let val = try runYOLO(["val", "--weights", best, "--data", YOLOBinary.coco8, "--img", "64",
+                               "--project", valProject, "--workers", "1"])
+        XCTAssertEqual(val.status, 0, val.output)
+        let header = val.stdout.split(separator: "\n").first { $0.contains("Class") }.map(String.init) ?? ""
+        XCTAssertEqual(header.split(separator: " ", omittingEmptySubsequences: true),
+                       ["Class", "Images", "Labels", "P", "R", "mAP@.5", "mAP@.5:.95"], val.stdout)
+        XCTAssertTrue(val.stdout.split(separator: "\n").contains { $0.split(separator: " ").first == "all" }, val.stdout)
+        let metrics = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: tmp.appendingPathComponent("runs/val/exp/metrics.json"))) as? [String: Any]
+        XCTAssertEqual(metrics?["images"] as? Int, 4)
+        XCTAssertNotNil(metrics?["map50"] as? Double)
+
+        // yolo detect with --save-txt: an annotated image and a label file per image, a line each.
+        let detectProject = tmp.appendingPathComponent("runs/detect").path
+        let detect = try runYOLO(["detect", "--weights", best, "--source",
+                                  YOLOBinary.root.appendingPathComponent("datasets/images").path,
+                                  "--img", "64", "--save-txt", "--project", detectProject])
+        XCTAssertEqual(detect.status, 0, detect.output)
+        let out = tmp.appendingPathComponent("runs/detect/exp")
+        for stem in ["bus", "zidane"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(stem).jpg").path), stem)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("labels/\(stem).txt").path), stem)
+            XCTAssertTrue(detect.stdout.split(separator: "\n").contains {
+                $0.hasPrefix("image ") && $0.contains("\(stem).jpg")
+            }, detect.stdout)
+        }
+    }
+
+    func testMissingDataFileFailsNamingIt() throws {
+        let tmp = try temporaryFolder(self)
+        let data = tmp.appendingPathComponent("no-such-data.yaml").path
+        let r = try runYOLO(YOLOBinary.tinyTrain(project: tmp.path, epochs: 1, data: data))
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains(data), r.output)
+    }
+
+    /// A zero-byte image and a label with class ≥ nc are reported by name and skipped; training goes on.
+    func testCorruptFilesAreNamedAndSkipped() throws {
+        let tmp = try temporaryFolder(self)
+        let fm = FileManager.default
+        let dataset = tmp.appendingPathComponent("coco8")
+        try fm.copyItem(at: YOLOBinary.root.appendingPathComponent("datasets/coco8"), to: dataset)
+        let images = dataset.appendingPathComponent("images/train"), labels = dataset.appendingPathComponent("labels/train")
+        let labelRoot = dataset.appendingPathComponent("labels")
+        for name in try fm.contentsOfDirectory(atPath: labelRoot.path) where name.hasSuffix(".cache") {
+            try fm.removeItem(at: labelRoot.appendingPathComponent(name))
+        }
+        fm.createFile(atPath: images.appendingPathComponent("empty.jpg").path, contents: Data())
+        try "0 0.5 0.5 0.2 0.2\n".write(to: labels.appendingPathComponent("empty.txt"), atomically: true, encoding: .utf8)
+        let first = try fm.contentsOfDirectory(atPath: images.path).filter { $0.hasSuffix(".jpg") && $0 != "empty.jpg" }
+            .sorted()[0]
+        try fm.copyItem(at: images.appendingPathComponent(first), to: images.appendingPathComponent("badclass.jpg"))
+        try "80 0.5 0.5 0.2 0.2\n".write(to: labels.appendingPathComponent("badclass.txt"), atomically: true, encoding: .utf8)
+
+        let r = try runYOLO(YOLOBinary.tinyTrain(project: tmp.appendingPathComponent("runs").path, epochs: 1,
+                                                 data: dataset.appendingPathComponent("coco8.yaml").path))
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("empty.jpg"), r.output)
+        XCTAssertTrue(r.output.contains("badclass.jpg"), r.output)
+        XCTAssertTrue(fm.fileExists(atPath: tmp.appendingPathComponent("runs/exp/weights/last.safetensors").path))
+        let csv = try ResultsCSV.read(tmp.appendingPathComponent("runs/exp/results.csv"))
+        XCTAssertEqual(csv.rows.count, 1)
+    }
+}
