@@ -113,7 +113,113 @@ public func applyHSVGains(_ image: Image, hue: Double, saturation: Double, value
         lutS[x] = UInt8(Int(min(max(d * saturation, 0), 255)))
         lutV[x] = UInt8(Int(min(max(d * value, 0), 255)))
     }
-    return mapHSVToRGB(rgbToHSV(image), hue: lutH, saturation: lutS, value: lutV)
+    return fusedHSVRoundTrip(image, hue: lutH, saturation: lutS, value: lutV)
+}
+
+/// `mapHSVToRGB(rgbToHSV(image), hue:saturation:value:)` in one pass over the pixels, with the
+/// same integer RGB -> HSV and the same float HSV -> RGB operations per pixel (so the same bytes),
+/// without the intermediate image. HSV -> RGB picks each of r, g, b from t0 = v, t1 = v·(1 − s),
+/// t2 = v·fma(−s, f, 1), t3 = v·fma(−s, 1 − f, 1) by the hue's sector, so each channel is v times a
+/// factor (1, 1 − s, fma(−s, f, 1) or fma(−s, 1 − f, 1), with v·1 = v exactly) that depends on the
+/// hue and saturation bytes only: those factors are tabulated once per call for every (H, S) byte
+/// pair, the LUTs folded in. With s = 0 every factor is exactly 1, OpenCV's grey case.
+func fusedHSVRoundTrip(_ image: Image, hue: [UInt8], saturation: [UInt8], value: [UInt8]) -> Image {
+    precondition(hue.count == 256 && saturation.count == 256 && value.count == 256)
+    let hues = 180  // RGB -> HSV gives H in 0..<180
+    var factors = [Float](repeating: 0, count: hues * 256 * 4)
+    var vv = [Float](repeating: 0, count: 256), sv = vv
+    for x in 0..<256 {
+        sv[x] = Float(saturation[x]) * (1 / Float(255))
+        vv[x] = Float(value[x]) * (1 / Float(255))
+    }
+    for h8 in 0..<hues {
+        // Sector and fraction of h·6/180 as hsvPixelToRGB derives them.
+        var h = Float(hue[h8]) * (Float(6) / 180)
+        while h < 0 { h += 6 }
+        while h >= 6 { h -= 6 }
+        var sector = Int(h)
+        h -= Float(sector)
+        if sector < 0 || sector >= 6 { sector = 0; h = 0 }
+        for s8 in 0..<256 {
+            let s = sv[s8]
+            let k0: Float = 1, k1 = 1 - s, k2 = fusedMultiplyAdd(-s, h, 1), k3 = fusedMultiplyAdd(-s, 1 - h, 1)
+            let r: Float, g: Float, b: Float
+            switch sector {  // OpenCV sector_data, as in hsvPixelToRGB
+            case 0: (b, g, r) = (k1, k3, k0)
+            case 1: (b, g, r) = (k1, k0, k2)
+            case 2: (b, g, r) = (k3, k0, k1)
+            case 3: (b, g, r) = (k0, k2, k1)
+            case 4: (b, g, r) = (k0, k1, k3)
+            default: (b, g, r) = (k2, k1, k0)
+            }
+            let e = (h8 * 256 + s8) * 4
+            factors[e] = r; factors[e + 1] = g; factors[e + 2] = b
+        }
+    }
+    var out = image
+    let w = image.width, height = image.height, vectorized = (w / hsvSIMDBlock) * hsvSIMDBlock
+    let (sdivTable, hdivTable) = hsvTables
+    out.pixels.withUnsafeMutableBufferPointer { p in
+        sdivTable.withUnsafeBufferPointer { sdiv in
+            hdivTable.withUnsafeBufferPointer { hdiv in
+                factors.withUnsafeBufferPointer { factors in
+                    vv.withUnsafeBufferPointer { vv in
+                        @inline(__always) func convert(_ q: UnsafeMutablePointer<UInt8>, truncate: Bool) {
+                            let r = Int32(q[0]), g = Int32(q[1]), b = Int32(q[2])
+                            let v = max(max(r, g), b), vmin = min(min(r, g), b)
+                            let diff = v &- vmin
+                            let s8 = (diff &* sdiv[Int(v)] &+ (1 << 11)) >> 12
+                            var hh: Int32
+                            if v == r { hh = g &- b } else if v == g { hh = b &- r &+ 2 &* diff } else { hh = r &- g &+ 4 &* diff }
+                            hh = (hh &* hdiv[Int(diff)] &+ (1 << 11)) >> 12
+                            if hh < 0 { hh &+= 180 }
+                            let h8 = Int(UInt8(clamping: hh))
+                            guard h8 < hues else {  // not produced by the conversion above; kept exact anyway
+                                let (r8, g8, b8) = hsvPixelToRGB(h: hue[h8], s: saturation[Int(s8)], v: value[Int(v)],
+                                                                 truncate: truncate)
+                                q[0] = r8; q[1] = g8; q[2] = b8
+                                return
+                            }
+                            let k = factors.baseAddress! + (h8 &* 256 &+ Int(s8)) &* 4, vf = vv[Int(v)]
+                            let rr = vf * k[0], gg = vf * k[1], bb = vf * k[2]
+                            if truncate {
+                                q[0] = UInt8(clamping: Int32(rr * 255))
+                                q[1] = UInt8(clamping: Int32(gg * 255))
+                                q[2] = UInt8(clamping: Int32(bb * 255))
+                            } else {
+                                q[0] = roundedByte(rr * 255); q[1] = roundedByte(gg * 255); q[2] = roundedByte(bb * 255)
+                            }
+                        }
+                        // A pixel equal to its left neighbour (runs of mosaic grey, flat areas)
+                        // copies that neighbour's result: the conversion is a function of the bytes.
+                        @inline(__always) func span(_ row: UnsafeMutablePointer<UInt8>, _ range: Range<Int>,
+                                                    truncate: Bool) {
+                            var last: (UInt8, UInt8, UInt8) = (0, 0, 0), out: (UInt8, UInt8, UInt8) = (0, 0, 0)
+                            var haveLast = false
+                            for x in range {
+                                let q = row + x &* 3
+                                let key = (q[0], q[1], q[2])
+                                if haveLast && key == last {
+                                    q[0] = out.0; q[1] = out.1; q[2] = out.2
+                                    continue
+                                }
+                                convert(q, truncate: truncate)
+                                last = key
+                                out = (q[0], q[1], q[2])
+                                haveLast = true
+                            }
+                        }
+                        for y in 0..<height {
+                            let row = p.baseAddress! + y * w * 3
+                            span(row, 0..<vectorized, truncate: true)
+                            span(row, vectorized..<w, truncate: false)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
 }
 
 /// YOLOv5 augment_hsv: draws three uniforms in (−1, 1) (h, s, v order) and applies the gains.
@@ -124,3 +230,4 @@ public func augmentHSV(_ image: Image, hgain: Double = 0.5, sgain: Double = 0.5,
     let rh = g.uniform(-1, 1) * hgain + 1, rs = g.uniform(-1, 1) * sgain + 1, rv = g.uniform(-1, 1) * vgain + 1
     return applyHSVGains(image, hue: rh, saturation: rs, value: rv)
 }
+

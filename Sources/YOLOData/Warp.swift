@@ -77,49 +77,149 @@ public func warpPerspective(_ image: Image, matrix: Matrix3, width: Int, height:
 
 /// Bilinear sampling of `image` at inverse-mapped positions, in OpenCV's float arithmetic.
 private func remap(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
+    precondition(m.count == 9 && image.pixels.count == image.width * image.height * 3)
     var out = [UInt8](repeating: border, count: width * height * 3)
-    let sw = image.width, sh = image.height, b = Float(border)
-    let xLimit = Float(sw + 1), yLimit = Float(sh + 1)
+    let m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7], m8 = m[8]
+    if !projective && m1 == 0 && m3 == 0 && image.width > 0 && image.height > 0 {
+        remapAxisAligned(image, into: &out, width: width, height: height, border: border, m0: m0, m2: m2, m4: m4, m5: m5)
+        return Image(width: width, height: height, pixels: out)
+    }
     image.pixels.withUnsafeBufferPointer { src in
         out.withUnsafeMutableBufferPointer { dst in
-            @inline(__always) func at(_ x: Int, _ y: Int, _ c: Int) -> Float {
-                x >= 0 && x < sw && y >= 0 && y < sh ? Float(src[(y * sw + x) * 3 + c]) : b
-            }
+            let source = RemapSource(base: src.baseAddress!, width: image.width, height: image.height, border: Float(border))
             for y in 0..<height {
                 let fy = Float(y)
-                let mx = fy * m[1] + m[2], my = fy * m[4] + m[5], mw = fy * m[7] + m[8]
+                let mx = fy * m1 + m2, my = fy * m4 + m5, mw = fy * m7 + m8
                 let row = dst.baseAddress! + y * width * 3
-                for x in 0..<width {
-                    let fx = Float(x)
-                    var sx = fusedMultiplyAdd(m[0], fx, mx), sy = fusedMultiplyAdd(m[3], fx, my)
-                    if projective {
-                        let w = fusedMultiplyAdd(m[6], fx, mw)
-                        sx /= w
-                        sy /= w
+                if projective {
+                    for x in 0..<width {
+                        let fx = Float(x), w = fusedMultiplyAdd(m6, fx, mw)
+                        source.sample(x: fusedMultiplyAdd(m0, fx, mx) / w, y: fusedMultiplyAdd(m3, fx, my) / w,
+                                      into: row + x &* 3)
                     }
-                    // Entirely outside (or not finite): every neighbour is the border.
-                    guard sx > -2 && sx < xLimit && sy > -2 && sy < yLimit else { continue }
-                    let ix = floorToInt(sx), iy = floorToInt(sy)
-                    let alpha = sx - Float(ix), beta = sy - Float(iy)
-                    let d = row + x * 3
-                    if ix >= 0 && ix < sw - 1 && iy >= 0 && iy < sh - 1 {
-                        let p = (iy * sw + ix) * 3, q = p + sw * 3
-                        for c in 0..<3 {
-                            let p00 = Float(src[p + c]), p01 = Float(src[p + 3 + c])
-                            let p10 = Float(src[q + c]), p11 = Float(src[q + 3 + c])
-                            d[c] = blend(p00, p01, p10, p11, alpha, beta)
-                        }
-                    } else {
-                        for c in 0..<3 {
-                            d[c] = blend(at(ix, iy, c), at(ix + 1, iy, c), at(ix, iy + 1, c), at(ix + 1, iy + 1, c),
-                                         alpha, beta)
-                        }
+                } else {
+                    for x in 0..<width {
+                        let fx = Float(x)
+                        source.sample(x: fusedMultiplyAdd(m0, fx, mx), y: fusedMultiplyAdd(m3, fx, my), into: row + x &* 3)
                     }
                 }
             }
         }
     }
     return Image(width: width, height: height, pixels: out)
+}
+
+/// The affine remap when the inverse matrix has no rotation or shear (m1 = m3 = 0: scale and
+/// translate only, YOLOv5's mosaic warp with degrees = shear = 0). Then the source x depends on
+/// the output column only and the source y on the row only, so OpenCV's blend
+/// f0 = fma(α, p01 − p00, p00) (row iy), f1 likewise (row iy + 1), f = fma(β, f1 − f0, f0) splits
+/// into a horizontal pass per source row (cached: consecutive output rows share source rows) and a
+/// vertical pass per output row, with the very same float operations per pixel as `RemapSource`.
+/// A neighbour outside the source reads the border: source rows are copied with 2 border pixels
+/// either side, rows outside the source are all border. A position whose neighbours are all
+/// outside blends to the border value exactly, as the per-pixel path leaves it.
+private func remapAxisAligned(_ image: Image, into out: inout [UInt8], width: Int, height: Int, border: UInt8,
+                              m0: Float, m2: Float, m4: Float, m5: Float) {
+    let sw = image.width, sh = image.height, n = width * 3, b = Float(border)
+    // Per output element (column x, channel c): offset of the left tap in a padded source row
+    // (pixel ix + 2) and α. Columns entirely outside (or not finite) read two border pixels.
+    var offsets = [Int32](repeating: 0, count: n), alphas = [Float](repeating: 0, count: n)
+    for x in 0..<width {
+        let sx = fusedMultiplyAdd(m0, Float(x), m2)
+        var ix = -2, alpha: Float = 0
+        if sx > -2 && sx < Float(sw + 1) {
+            ix = floorToInt(sx)
+            alpha = sx - Float(ix)
+        }
+        for c in 0..<3 {
+            offsets[x * 3 + c] = Int32((ix + 2) * 3 + c)
+            alphas[x * 3 + c] = alpha
+        }
+    }
+    var padded = [UInt8](repeating: border, count: (sw + 4) * 3)
+    // Two cached horizontal rows (value f per element) and the source rows they hold (Int.min: none).
+    var rows = [Float](repeating: 0, count: 2 * n)
+    var held = (Int.min, Int.min)
+    let borderRow = [Float](repeating: b, count: n)
+    image.pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            padded.withUnsafeMutableBufferPointer { padded in
+                rows.withUnsafeMutableBufferPointer { rows in
+                    offsets.withUnsafeBufferPointer { offsets in
+                        alphas.withUnsafeBufferPointer { alphas in
+                            borderRow.withUnsafeBufferPointer { borderRow in
+                                let pr = padded.baseAddress!, off = offsets.baseAddress!, al = alphas.baseAddress!
+                                /// The horizontal pass of source row `r` (inside the source) into `h`.
+                                func horizontal(_ r: Int, into h: UnsafeMutablePointer<Float>) {
+                                    (pr + 6).update(from: src.baseAddress! + r * sw * 3, count: sw * 3)
+                                    for i in 0..<n {
+                                        let o = Int(off[i])
+                                        let p0 = Float(pr[o]), p1 = Float(pr[o &+ 3])
+                                        h[i] = fusedMultiplyAdd(al[i], p1 - p0, p0)
+                                    }
+                                }
+                                /// The horizontal values of source row `r`: cached, computed into the
+                                /// slot not holding `keep`, or the border row.
+                                func row(_ r: Int, keep: Int) -> UnsafePointer<Float> {
+                                    if r < 0 || r >= sh { return borderRow.baseAddress! }
+                                    if held.0 == r { return UnsafePointer(rows.baseAddress!) }
+                                    if held.1 == r { return UnsafePointer(rows.baseAddress! + n) }
+                                    if held.0 != keep || held.0 == Int.min {
+                                        horizontal(r, into: rows.baseAddress!)
+                                        held.0 = r
+                                        return UnsafePointer(rows.baseAddress!)
+                                    }
+                                    horizontal(r, into: rows.baseAddress! + n)
+                                    held.1 = r
+                                    return UnsafePointer(rows.baseAddress! + n)
+                                }
+                                for y in 0..<height {
+                                    let sy = Float(y) * m4 + m5
+                                    guard sy > -2 && sy < Float(sh + 1) else { continue }
+                                    let iy = floorToInt(sy), beta = sy - Float(iy)
+                                    let h0 = row(iy, keep: Int.min), h1 = row(iy + 1, keep: iy)
+                                    let d = dst.baseAddress! + y * n
+                                    for i in 0..<n {
+                                        let f0 = h0[i]
+                                        d[i] = roundedByte(fusedMultiplyAdd(beta, h1[i] - f0, f0))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The source of a warp: bilinear reads with a constant border, without bounds-checked indexing.
+private struct RemapSource {
+    let base: UnsafePointer<UInt8>
+    let width: Int, height: Int
+    let border: Float
+
+    /// Writes the blend at source position (sx, sy) to `d[0..<3]`; leaves `d` (the border) alone
+    /// when every neighbour is outside (or the position is not finite).
+    @inline(__always) func sample(x sx: Float, y sy: Float, into d: UnsafeMutablePointer<UInt8>) {
+        guard sx > -2 && sx < Float(width + 1) && sy > -2 && sy < Float(height + 1) else { return }
+        let ix = floorToInt(sx), iy = floorToInt(sy)
+        let alpha = sx - Float(ix), beta = sy - Float(iy)
+        if UInt(bitPattern: ix) < UInt(bitPattern: width &- 1) && UInt(bitPattern: iy) < UInt(bitPattern: height &- 1) {
+            let p = base + (iy &* width &+ ix) &* 3, q = p + width &* 3
+            d[0] = blend(Float(p[0]), Float(p[3]), Float(q[0]), Float(q[3]), alpha, beta)
+            d[1] = blend(Float(p[1]), Float(p[4]), Float(q[1]), Float(q[4]), alpha, beta)
+            d[2] = blend(Float(p[2]), Float(p[5]), Float(q[2]), Float(q[5]), alpha, beta)
+        } else {
+            for c in 0..<3 {
+                d[c] = blend(at(ix, iy, c), at(ix &+ 1, iy, c), at(ix, iy &+ 1, c), at(ix &+ 1, iy &+ 1, c), alpha, beta)
+            }
+        }
+    }
+
+    @inline(__always) func at(_ x: Int, _ y: Int, _ c: Int) -> Float {
+        x >= 0 && x < width && y >= 0 && y < height ? Float(base[(y &* width &+ x) &* 3 &+ c]) : border
+    }
 }
 
 /// a·b + c rounded once, as a hardware fma: the Float product is exact in Double, so only the
@@ -129,11 +229,13 @@ private func remap(_ image: Image, width: Int, height: Int, border: UInt8, inver
     Float(Double(a) * Double(b) + Double(c))
 }
 
-/// Round half to even for 0 <= x < 2^22 by the 2^23 trick: baseline x86-64 has no roundss, so
-/// `rounded(.toNearestOrEven)` is a libm call.
+/// x clamped to [0, 255] and rounded half to even by the 2^23 trick (baseline x86-64 has no
+/// roundss, so `rounded(.toNearestOrEven)` is a libm call): for v in [0, 255], v + 2^23 is
+/// 2^23 + round(v) exactly, so its low mantissa byte is the result, with no float-to-int
+/// conversion (and its range check) in the way of vectorising loops of it.
 @inline(__always) func roundedByte(_ x: Float) -> UInt8 {
     let v = min(max(x, 0), 255)
-    return UInt8(truncatingIfNeeded: Int((v + 0x1p23) - 0x1p23))
+    return UInt8(truncatingIfNeeded: (v + 0x1p23).bitPattern)
 }
 
 /// floor(x) for |x| < 2^31 without a libm call.

@@ -8,7 +8,7 @@ struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
         abstract: "Measure the speed of the engine.",
-        subcommands: [OpsBenchmark.self])
+        subcommands: [OpsBenchmark.self, DataBenchmark.self])
 }
 
 /// Median wall time of `body` in milliseconds after `warmup` untimed runs.

@@ -1,6 +1,7 @@
 // THE corrupted-dataset test: every kind of broken image and label in one folder; the scan must
 // name each problem file, keep exactly the usable images, count as YOLOv5 counts, and cache.
 import Foundation
+import TensorCore
 import XCTest
 @testable import YOLOData
 
@@ -163,4 +164,39 @@ final class CorruptDatasetTests: XCTestCase {
         XCTAssertEqual(index.warnings, [])
         XCTAssertEqual(index.cacheURL?.lastPathComponent, "train2017.cache")
     }
+
+    /// The scanned corrupted dataset through one augmenting training epoch (mosaic, perspective,
+    /// HSV, flips; 2 workers): every usable image (truncated JPEG, grey, CMYK, EXIF-rotated,
+    /// palette PNG, background, duplicate-label) loads and every batch is well formed.
+    func testCorruptedDatasetGoesThroughOneAugmentedEpoch() throws {
+        struct IndexSource: SampleSource {
+            let items: [LabeledImage]
+            var count: Int { items.count }
+            func loadImage(_ i: Int) throws -> Image {
+                try ImageCodec.decode(contentsOf: URL(fileURLWithPath: items[i].imagePath)).0
+            }
+            func labels(_ i: Int) -> [[Float]] { items[i].labels }
+            func imageSize(_ i: Int) throws -> (width: Int, height: Int) { (items[i].width, items[i].height) }
+            func path(_ i: Int) -> String { items[i].imagePath }
+        }
+        let dir = try temporaryFolder(self)
+        let index = try DatasetIndex.scan(images: [try makeDataset(in: dir)], nc: 80)
+        XCTAssertEqual(index.items.count, keptNames.count)
+        let loader = try DataLoader(source: IndexSource(items: index.items), imageSize: 64, batchSize: 4, augment: true,
+                                    hyp: AugmentationHyperparameters(), workers: 2, seed: 3, shuffle: true)
+        let iterator = loader.epoch(0)
+        var seen: [Int] = []
+        while let batch = try iterator.nextBatch() {
+            XCTAssertEqual(batch.images.shape.dropFirst(), [64, 64, 3])
+            XCTAssertEqual(batch.indices.count, batch.images.shape[0])
+            for t in batch.targets {
+                XCTAssertEqual(t.count, 6)
+                XCTAssertTrue(t[0] >= 0 && Int(t[0]) < batch.indices.count)
+                XCTAssertTrue(t[2...].allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 }, "\(t)")
+            }
+            seen += batch.indices
+        }
+        XCTAssertEqual(seen.sorted(), Array(0..<keptNames.count))
+    }
+
 }
