@@ -83,6 +83,12 @@ public final class Conv: YOLOBlock, @unchecked Sendable {
 
     /// NHWC (B, H, W, c1) → (B, H', W', c2).
     public func callAsFunction(_ x: Tensor, training: Bool) -> Tensor {
+        // Fused and not recording (inference): one convolution with bias and SiLU fused in.
+        if bn == nil, !training, currentTape == nil {
+            return x.conv2dInference(weight: conv.weight.value, bias: conv.bias?.value,
+                                     stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding),
+                                     groups: conv.groups, activation: activated ? .silu : nil)
+        }
         var y = conv(x)
         if let bn { y = bn(y, training: training) }
         return activated ? y.silu() : y

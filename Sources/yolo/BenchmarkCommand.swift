@@ -7,8 +7,8 @@ import TensorDNNL
 struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "benchmark",
-        abstract: "Measure the speed of the engine.",
-        subcommands: [OpsBenchmark.self, DataBenchmark.self])
+        abstract: "Measure the speed of the engine, the model and the data loader.",
+        subcommands: [OpsBenchmark.self, ModelBenchmark.self, DataBenchmark.self])
 }
 
 /// Median wall time of `body` in milliseconds after `warmup` untimed runs.
