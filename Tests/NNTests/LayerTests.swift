@@ -39,7 +39,7 @@ struct LayerFixture: Decodable {
 
     static func load() throws -> LayerFixture {
         guard let url = Bundle.module.url(forResource: "layers", withExtension: "json", subdirectory: "Fixtures") else {
-            throw XCTSkip("Fixtures/layers.json missing from the test bundle")
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Fixtures/layers.json (missing from the test bundle)"])
         }
         return try JSONDecoder().decode(LayerFixture.self, from: Data(contentsOf: url))
     }

@@ -98,7 +98,7 @@ struct NNFixture: Decodable {
 
     static func load() throws -> NNFixture {
         guard let url = Bundle.module.url(forResource: "optim", withExtension: "json", subdirectory: "Fixtures") else {
-            throw XCTSkip("Fixtures/optim.json missing from the test bundle")
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Fixtures/optim.json (missing from the test bundle)"])
         }
         return try JSONDecoder().decode(NNFixture.self, from: Data(contentsOf: url))
     }
