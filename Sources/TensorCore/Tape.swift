@@ -21,7 +21,8 @@ final class TapeNode {
     let shape: [Int]
     let inputs: [TapeNode?]
     /// Maps the gradient of this value to the gradients of `inputs` (nil where none flows).
-    let backward: ((Tensor) -> [Tensor?])?
+    /// Released once it has run, so the activations it captured are freed during back-propagation.
+    var backward: ((Tensor) -> [Tensor?])?
     /// Set for leaves.
     let leaf: TensorID?
 
@@ -96,6 +97,7 @@ public final class Tape: @unchecked Sendable {
                 continue
             }
             guard let backward = node.backward else { continue }
+            node.backward = nil
             let inputGrads = backward(g)
             precondition(inputGrads.count == node.inputs.count, "backward returned wrong arity")
             for (input, ig) in zip(node.inputs, inputGrads) {
