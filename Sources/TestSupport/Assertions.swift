@@ -80,3 +80,20 @@ extension Tensor {
         return Tensor.uniform(shape, lo: lo, hi: hi, using: &g)
     }
 }
+
+/// A test case that runs on `ReferenceBackend` and restores the previous backend afterwards
+/// (all test targets share one process, and some tests select `DNNLBackend`).
+open class ReferenceBackendTestCase: XCTestCase {
+    private var savedBackend: (any Backend)?
+
+    open override func setUp() {
+        super.setUp()
+        savedBackend = Engine.backend
+        Engine.backend = ReferenceBackend()
+    }
+
+    open override func tearDown() {
+        if let savedBackend { Engine.backend = savedBackend }
+        super.tearDown()
+    }
+}

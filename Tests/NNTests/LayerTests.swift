@@ -45,20 +45,7 @@ struct LayerFixture: Decodable {
     }
 }
 
-final class LayerTests: XCTestCase {
-    private var saved: (any Backend)?
-
-    // All test targets share one process: pin the reference backend for these tests.
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
+final class LayerTests: ReferenceBackendTestCase {
 
     // MARK: Conv2d
 

@@ -32,22 +32,9 @@ private let fixtures: FixtureFile? = {
     return try? JSONDecoder().decode(FixtureFile.self, from: data)
 }()
 
-final class TorchFixtureTests: XCTestCase {
+final class TorchFixtureTests: ReferenceBackendTestCase {
     let rtol: Float = 1e-4, atol: Float = 1e-5
 
-    private var saved: (any Backend)?
-
-    // All test targets share one process: pin the reference backend for these tests.
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
 
     private func cases(_ op: String, atLeast n: Int, file: StaticString = #filePath,
                        line: UInt = #line) -> [(String, FixtureCase)] {

@@ -5,19 +5,7 @@ import TestSupport
 import XCTest
 @testable import YOLO
 
-final class BCELossTests: XCTestCase {
-    private var saved: (any Backend)?
-
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
+final class BCELossTests: ReferenceBackendTestCase {
 
     private func naive(_ x: Double, _ y: Double, pw: Double = 1) -> Double {
         let p = 1 / (1 + Foundation.exp(-x))

@@ -6,19 +6,7 @@ import TestSupport
 import XCTest
 @testable import YOLO
 
-final class BoxIoUTests: XCTestCase {
-    private var saved: (any Backend)?
-
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
+final class BoxIoUTests: ReferenceBackendTestCase {
 
     private func box(_ v: [Float]) -> Tensor { Tensor(shape: [v.count / 4, 4], scalars: v) }
 

@@ -48,19 +48,7 @@ private let fixtureTensors: [String: Tensor]? = {
     return try? SafeTensors.read(url).tensors
 }()
 
-final class LossFixtureTests: XCTestCase {
-    private var saved: (any Backend)?
-
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
+final class LossFixtureTests: ReferenceBackendTestCase {
 
     private func fixture(_ name: String, file: StaticString = #filePath, line: UInt = #line)
         throws -> (LossCase, [Tensor], [Tensor]) {

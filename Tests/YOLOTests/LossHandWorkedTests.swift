@@ -5,19 +5,7 @@ import TestSupport
 import XCTest
 @testable import YOLO
 
-final class LossHandWorkedTests: XCTestCase {
-    private var saved: (any Backend)?
-
-    override func setUp() {
-        super.setUp()
-        saved = Engine.backend
-        Engine.backend = ReferenceBackend()
-    }
-
-    override func tearDown() {
-        if let saved { Engine.backend = saved }
-        super.tearDown()
-    }
+final class LossHandWorkedTests: ReferenceBackendTestCase {
 
     /// One level (balance 4), a 4×4 grid, B = 1, anchors 1×1 and 2×2 (grid units), nc = 2,
     /// every logit 0, one target of class 1 at the centre of cell (2, 2) sized 2×2.
