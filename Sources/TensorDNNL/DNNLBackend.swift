@@ -95,11 +95,16 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
     }
 
     public func conv2d(input: Tensor, weight: Tensor, bias: Tensor?, params p: Conv2DParams) -> Tensor {
-        let prim = convForwardPrimitive(p, bias: bias != nil)
+        runConvForward(convForwardPrimitive(p, bias: bias != nil), use: .convForward(p, bias: bias != nil),
+                       input: input, weight: weight, bias: bias, params: p)
+    }
+
+    /// Executes a forward convolution primitive made for `p` (training or inference flavour).
+    private func runConvForward(_ prim: DNNLPrimitive, use: PrimitiveKey, input: Tensor, weight: Tensor,
+                                bias: Tensor?, params p: Conv2DParams) -> Tensor {
         let d = convDescs(p)
         let out = Tensor(uninitializedShape: p.outputShape)
-        let (wm, keep) = weightMemory(weight, plain: d.plainWeights, wanted: prim.md(dnnl_query_weights_md),
-                                      use: .convForward(p, bias: bias != nil))
+        let (wm, keep) = weightMemory(weight, plain: d.plainWeights, wanted: prim.md(dnnl_query_weights_md), use: use)
         var args: [(Int32, DNNLMemory)] = [
             (DNNL_ARG_SRC, DNNLMemory(d.src, UnsafeMutableRawPointer(input.storage.pointer))),
             (DNNL_ARG_WEIGHTS, wm),
@@ -140,21 +145,7 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
             dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "set post-ops")
             return DNNLPrimitive(desc, attr: attr, "conv inference + \(activation)")
         }
-        let d = convDescs(p)
-        let out = Tensor(uninitializedShape: p.outputShape)
-        let (wm, keep) = weightMemory(weight, plain: d.plainWeights, wanted: prim.md(dnnl_query_weights_md), use: key)
-        var args: [(Int32, DNNLMemory)] = [
-            (DNNL_ARG_SRC, DNNLMemory(d.src, UnsafeMutableRawPointer(input.storage.pointer))),
-            (DNNL_ARG_WEIGHTS, wm),
-            (DNNL_ARG_DST, DNNLMemory(d.dst, UnsafeMutableRawPointer(out.storage.pointer))),
-        ]
-        if let bias {
-            args.append((DNNL_ARG_BIAS, DNNLMemory(memoryDesc([p.outChannels], dnnl_a),
-                                                   UnsafeMutableRawPointer(bias.storage.pointer))))
-        }
-        prim.execute(args)
-        withExtendedLifetime((input, weight, bias, keep)) {}
-        return out
+        return runConvForward(prim, use: key, input: input, weight: weight, bias: bias, params: p)
     }
 
     public func conv2dBackwardData(gradOutput: Tensor, weight: Tensor, params p: Conv2DParams) -> Tensor {
