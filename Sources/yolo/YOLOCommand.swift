@@ -7,7 +7,7 @@ import TensorDNNL
 struct YOLOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "yolo",
-        abstract: "Train, validate, run and export YOLOv5 object detectors.",
+        abstract: "Train, validate and run YOLOv5 object detectors.",
         subcommands: [TrainCommand.self, ValCommand.self, DetectCommand.self, BenchmarkCommand.self])
 
     static func main() {
