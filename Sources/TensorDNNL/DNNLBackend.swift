@@ -5,6 +5,12 @@ import CBLAS
 import CDNNL
 import TensorCore
 
+extension Conv2DParams {
+    /// Strides and (symmetric) padding as oneDNN's dims arrays.
+    var dnnlStrides: [Int64] { [Int64(strideH), Int64(strideW)] }
+    var dnnlPadding: [Int64] { [Int64(padH), Int64(padW)] }
+}
+
 /// Cache keys: one primitive per kind and shape.
 enum PrimitiveKey: Hashable {
     case convForward(Conv2DParams, bias: Bool)
@@ -29,7 +35,7 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
 
     struct WeightKey: Hashable { let storage: Int; let use: PrimitiveKey }
 
-    public init() { configureAllocator() }
+    public init() { Allocator.keepLargeFreedBlocksInHeap() }
 
     // MARK: caches
 
@@ -79,19 +85,22 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
 
     func convForwardPrimitive(_ p: Conv2DParams, bias: Bool) -> DNNLPrimitive {
         primitive(.convForward(p, bias: bias)) {
-            let d = convDescs(p)
-            var src = d.src, w = d.anyWeights, dst = d.dst
-            var b = memoryDesc([p.outChannels], dnnl_a)
-            var desc = dnnl_convolution_desc_t()
-            let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
-            let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
-            let status = withOptionalPointer(to: &b, bias) { bp in
-                dnnl_convolution_forward_desc_init(
-                    &desc, dnnl_forward_training, dnnl_convolution_direct, &src, &w, bp, &dst, strides, pad, pad)
-            }
-            dnnlCheck(status, "conv forward desc")
-            return DNNLPrimitive(desc, "conv forward")
+            DNNLPrimitive(convForwardDesc(p, bias: bias, prop: dnnl_forward_training), "conv forward")
         }
+    }
+
+    /// The forward descriptor for `p` (NHWC data, weights in the layout oneDNN picks).
+    func convForwardDesc(_ p: Conv2DParams, bias: Bool, prop: dnnl_prop_kind_t) -> dnnl_convolution_desc_t {
+        let d = convDescs(p)
+        var src = d.src, w = d.anyWeights, dst = d.dst
+        var b = memoryDesc([p.outChannels], dnnl_a)
+        var desc = dnnl_convolution_desc_t()
+        let status = withOptionalPointer(to: &b, bias) { bp in
+            dnnl_convolution_forward_desc_init(&desc, prop, dnnl_convolution_direct, &src, &w, bp, &dst,
+                                               p.dnnlStrides, p.dnnlPadding, p.dnnlPadding)
+        }
+        dnnlCheck(status, "conv forward desc")
+        return desc
     }
 
     public func conv2d(input: Tensor, weight: Tensor, bias: Tensor?, params p: Conv2DParams) -> Tensor {
@@ -123,17 +132,7 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
                                 activation: Activation?) -> Tensor {
         let key = PrimitiveKey.convInference(p, bias: bias != nil, activation: activation)
         let prim = primitive(key) {
-            let d = convDescs(p)
-            var src = d.src, w = d.anyWeights, dst = d.dst
-            var b = memoryDesc([p.outChannels], dnnl_a)
-            var desc = dnnl_convolution_desc_t()
-            let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
-            let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
-            let status = withOptionalPointer(to: &b, bias != nil) { bp in
-                dnnl_convolution_forward_desc_init(
-                    &desc, dnnl_forward_inference, dnnl_convolution_direct, &src, &w, bp, &dst, strides, pad, pad)
-            }
-            dnnlCheck(status, "conv inference desc")
+            let desc = convForwardDesc(p, bias: bias != nil, prop: dnnl_forward_inference)
             guard let activation else { return DNNLPrimitive(desc, "conv inference") }
             // The activation runs as a post-op on each output block while it is still in cache.
             var attr: dnnl_primitive_attr_t?, ops: dnnl_post_ops_t?
@@ -154,8 +153,7 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
             let d = convDescs(p)
             var src = d.src, w = d.anyWeights, dst = d.dst
             var desc = dnnl_convolution_desc_t()
-            let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
-            let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
+            let strides = p.dnnlStrides, pad = p.dnnlPadding
             dnnlCheck(dnnl_convolution_backward_data_desc_init(
                 &desc, dnnl_convolution_direct, &src, &w, &dst, strides, pad, pad), "conv bwd-data desc")
             return DNNLPrimitive(desc, hint: hint, "conv backward data")
@@ -181,8 +179,7 @@ public final class DNNLBackend: Backend, @unchecked Sendable {
             var src = d.src, w = d.anyWeights, dst = d.dst
             var b = memoryDesc([p.outChannels], dnnl_a)
             var desc = dnnl_convolution_desc_t()
-            let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
-            let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
+            let strides = p.dnnlStrides, pad = p.dnnlPadding
             let status = withOptionalPointer(to: &b, withBias) { bp in
                 dnnl_convolution_backward_weights_desc_init(
                     &desc, dnnl_convolution_direct, &src, &w, bp, &dst, strides, pad, pad)

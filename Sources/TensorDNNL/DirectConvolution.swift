@@ -17,8 +17,7 @@ public final class DirectConvolution {
         let d = backend.convDescs(p)
         forward = backend.convForwardPrimitive(p, bias: false)
         var src = d.src, w = d.anyWeights, dst = d.dst
-        let strides: [Int64] = [Int64(p.strideH), Int64(p.strideW)]
-        let pad: [Int64] = [Int64(p.padH), Int64(p.padW)]
+        let strides = p.dnnlStrides, pad = p.dnnlPadding
         var bd = dnnl_convolution_desc_t()
         dnnlCheck(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &w, &dst,
                                                            strides, pad, pad), "bwd-data desc")

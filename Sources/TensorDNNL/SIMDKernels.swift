@@ -2,7 +2,6 @@
 // tensors split over the cores. Shapes outside the fast paths fall back to the reference
 // loops (correct, slow, and rare in YOLOv5's graphs).
 import Dispatch
-import CDNNL
 import Glibc
 import RealModule
 import TensorCore
@@ -42,13 +41,6 @@ final class PThreadMutex: @unchecked Sendable {
         defer { pthread_mutex_unlock(m) }
         return try body()
     }
-}
-
-/// Keeps large freed blocks in the heap: without this, glibc returns every big activation
-/// to the kernel and the next step page-faults it back in (measured: several % of a step).
-func configureAllocator() {
-    _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
-    _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
 }
 
 typealias V = SIMD16<Float>

@@ -83,7 +83,7 @@ public struct DataLoader: Sendable {
                 stride: Int = 32, pad: Double = 0, workers: Int = 8, seed: UInt64 = 0, shuffle: Bool = false,
                 cacheImages: Bool = false, quad: Bool = false) throws {
         guard source.count > 0 else { throw DataLoaderError.emptySource }
-        keepLargeAllocationsInHeap
+        Allocator.keepLargeFreedBlocksInHeap()
         self.source = source
         self.imageSize = imageSize
         self.batchSize = max(1, min(batchSize, source.count))
@@ -211,20 +211,3 @@ public func availableMemoryBytes() throws -> Int {
     }
     throw DataLoaderError.memoryUnknown(reason: "no MemAvailable line in /proc/meminfo")
 }
-
-/// glibc serves each multi-megabyte sample buffer (mosaic canvas, warped image, batch tensor) with
-/// a fresh mmap by default, so every sample pays page faults and kernel zeroing for them. Raising
-/// the mmap and trim thresholds (fixed values also stop glibc's dynamic adjustment) keeps freed
-/// buffers in the allocator for the next sample. Process-wide, set once by the first loader.
-private let keepLargeAllocationsInHeap: Void = {
-    #if canImport(Glibc)
-    // mallopt is in malloc.h, which the Glibc module does not export: look it up.
-    // M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3 (malloc.h).
-    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        _ = mallopt(-3, 32 << 20)
-        _ = mallopt(-1, 256 << 20)
-    }
-    #endif
-}()

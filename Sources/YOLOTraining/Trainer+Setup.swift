@@ -160,15 +160,6 @@ extension Trainer {
         LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(startEpoch)))
     }
 
-    func augmentation() -> AugmentationHyperparameters {
-        var a = AugmentationHyperparameters()
-        a.hsvH = hyp.hsvH; a.hsvS = hyp.hsvS; a.hsvV = hyp.hsvV
-        a.degrees = hyp.degrees; a.translate = hyp.translate; a.scale = hyp.scale; a.shear = hyp.shear
-        a.perspective = hyp.perspective; a.flipud = hyp.flipud; a.fliplr = hyp.fliplr
-        a.mosaic = hyp.mosaic; a.mixup = hyp.mixup
-        return a
-    }
-
     func scan(_ sources: [URL], requireLabels: Bool, prefix: String) throws -> DatasetIndex {
         let index = try DatasetIndex.scan(images: sources, nc: max(names.count, 1), requireLabels: requireLabels)
         for w in index.warnings { log("\(prefix)\(w)") }
@@ -180,7 +171,7 @@ extension Trainer {
         let train = try scan(data.train, requireLabels: true, prefix: "train: ")
         trainLoader = try DataLoader(
             source: DatasetSource(train, singleClass: options.singleCls), imageSize: options.trainImageSize,
-            batchSize: options.batchSize, augment: true, hyp: augmentation(), rect: options.rect, stride: gridSize,
+            batchSize: options.batchSize, augment: true, hyp: AugmentationHyperparameters(hyp), rect: options.rect, stride: gridSize,
             pad: 0, workers: options.workers, seed: UInt64(options.seed), shuffle: true,
             cacheImages: options.cacheImages, quad: options.quad)
         if options.imageWeights {
@@ -215,5 +206,16 @@ extension Trainer {
         let grid = r.anchors.enumerated().flatMap { l, level in level.flatMap { [$0.x / strides[l], $0.y / strides[l]] } }
         let anchorBuffer = model.buffers.first { $0.name.hasSuffix(".anchors") }!
         anchorBuffer.value = Tensor(shape: anchorBuffer.value.shape, scalars: grid)
+    }
+}
+
+extension AugmentationHyperparameters {
+    /// The augmentation keys of a YOLOv5 hyperparameter set.
+    public init(_ hyp: Hyperparameters) {
+        self.init()
+        hsvH = hyp.hsvH; hsvS = hyp.hsvS; hsvV = hyp.hsvV
+        degrees = hyp.degrees; translate = hyp.translate; scale = hyp.scale; shear = hyp.shear
+        perspective = hyp.perspective; flipud = hyp.flipud; fliplr = hyp.fliplr
+        mosaic = hyp.mosaic; mixup = hyp.mixup
     }
 }

@@ -72,13 +72,7 @@ struct DataBenchmark: ParsableCommand {
 
     /// The augmentation keys of a hyp file, as the trainer maps them.
     static func augmentation(_ name: String) throws -> AugmentationHyperparameters {
-        let h = try Hyperparameters.load(name)
-        var a = AugmentationHyperparameters()
-        a.hsvH = h.hsvH; a.hsvS = h.hsvS; a.hsvV = h.hsvV
-        a.degrees = h.degrees; a.translate = h.translate; a.scale = h.scale; a.shear = h.shear
-        a.perspective = h.perspective; a.flipud = h.flipud; a.fliplr = h.fliplr
-        a.mosaic = h.mosaic; a.mixup = h.mixup
-        return a
+        AugmentationHyperparameters(try Hyperparameters.load(name))
     }
 
     /// Batches as one stream over epochs 0, 1, … (as the peer's InfiniteDataLoader): the first
