@@ -3,19 +3,24 @@
 # set, --img 320, batch 16, hyp.scratch-low, the same number of epochs for ours and for PyTorch
 # YOLOv5 7.0.14 (peer venv, ../shared/PEER.md), AutoAnchor off on both sides. Leaves both
 # results.csv files under Tools/bench/learning/ and prints the final mAP@.5 of each.
-# Usage: Tools/bench/learning.sh [epochs=200]   (about 1.5 h for both on a quiet 2-core machine)
+# Usage: Tools/bench/learning.sh [epochs=200] [sides="ours peer"]   (about 1.5 h for both on a quiet
+# 2-core machine; pass "peer" or "ours" to run one side only)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EPOCHS=${1:-200}
+SIDES=${2:-ours peer}
 OUT=Tools/bench/learning
 PY=${PEER_PYTHON:-$HOME/peer-venv/bin/python}
 mkdir -p "$OUT"
+if [[ " $SIDES " == *" ours "* ]]; then
 swift build -c release --product yolo
 .build/release/yolo train --data datasets/raccoon/raccoon.yaml --cfg yolov5n.yaml --img 320 --batch-size 16 \
     --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --noautoanchor --workers 2 --seed 0 \
     --project "$OUT/runs" --name ours --exist-ok
 cp "$OUT/runs/ours/results.csv" "$OUT/ours_results.csv"
+fi
 
+if [[ " $SIDES " == *" peer "* ]]; then
 TMP=$(mktemp -d)
 cp -r datasets/raccoon "$TMP/raccoon"              # YOLOv5 writes .cache files next to the labels
 sed "1i path: $TMP/raccoon" datasets/raccoon/raccoon.yaml > "$TMP/raccoon.yaml"
@@ -28,6 +33,7 @@ train.run(data=sys.argv[1], cfg="yolov5n.yaml", weights="", imgsz=320, batch_siz
           exist_ok=True, device="cpu")
 PY
 cp "$OUT/runs/peer/results.csv" "$OUT/peer_results.csv"
-for side in ours peer; do
+fi
+for side in $SIDES; do
     echo "$side final mAP@.5: $(tail -1 "$OUT/${side}_results.csv" | cut -d, -f7 | tr -d ' ')"
 done
