@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build links against, only those missing.
-# oneDNN and OpenBLAS for the tensor engine; libjpeg-turbo and libpng for images.
+# oneDNN and OpenBLAS for the tensor engine; libjpeg-turbo and libpng for images; ffmpeg (run as
+# a program, with ffprobe) for `yolo detect` on videos.
 set -euo pipefail
-packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev)
+packages=(libdnnl-dev libopenblas-dev libturbojpeg0-dev libpng-dev ffmpeg)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
