@@ -27,6 +27,12 @@ public final class Detector {
 
     /// Detections in `image`'s pixel coordinates, best first.
     public func detect(_ image: Image) -> [Detection] {
+        detectWithInputShape(image).detections
+    }
+
+    /// `detect`, plus the (height, width) of the letterboxed picture the model saw, which
+    /// detect.py prints on each line.
+    public func detectWithInputShape(_ image: Image) -> (detections: [Detection], inputShape: (height: Int, width: Int)) {
         let lb = letterbox(image, size: imageSize, auto: true, stride: max(model.strides.max() ?? 32, 32))
         let x = tensor(from: lb.image)
         let raw = model(x, training: false)
@@ -34,7 +40,7 @@ public final class Detector {
         let dets = nonMaxSuppression(decoded, confThreshold: confThreshold, iouThreshold: iouThreshold,
                                      classes: classes, agnostic: agnostic, maxDetections: maxDetections)[0]
         let scaled = scaleBoxes(dets, from: (lb.image.height, lb.image.width), to: (image.height, image.width))
-        return clipBoxes(scaled, to: (image.height, image.width))
+        return (clipBoxes(scaled, to: (image.height, image.width)), (lb.image.height, lb.image.width))
     }
 
     /// Decodes the file and detects.
