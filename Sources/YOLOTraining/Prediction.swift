@@ -1,5 +1,5 @@
-// `yolo detect` as a function: images from a file, folder, glob or .txt list; annotated copies,
-// optional label text files and crops in runs/detect/exp{N}; one line per image.
+// `yolo detect` as a function: images and videos from a file, folder, glob or .txt list; annotated
+// copies, optional label text files and crops in runs/detect/exp{N}; one line per image or frame.
 import Foundation
 import YOLO
 import YOLOData
@@ -20,27 +20,14 @@ public struct PredictionOptions: Sendable {
 
 /// Image files named by `source`: a file, a folder (sorted), a glob, or a .txt list of paths.
 public func imageFiles(_ source: String) throws -> [URL] {
-    let fm = FileManager.default
-    var isDir: ObjCBool = false
-    if source.contains("*") {
-        let dir = URL(fileURLWithPath: source).deletingLastPathComponent()
-        let pattern = URL(fileURLWithPath: source).lastPathComponent
-        let files = try fm.contentsOfDirectory(atPath: dir.path).filter { fnmatch(pattern, $0, 0) == 0 }.sorted()
-        return files.map { dir.appendingPathComponent($0) }.filter { LabelFiles.isImage($0.path) }
-    }
-    guard fm.fileExists(atPath: source, isDirectory: &isDir) else {
-        throw WeightsError.missing(source)
-    }
-    if isDir.boolValue {
-        return try LabelFiles.discoverImages(in: [URL(fileURLWithPath: source)]).map { URL(fileURLWithPath: $0) }
-    }
-    if source.hasSuffix(".txt") {
-        return try LabelFiles.discoverImages(in: [URL(fileURLWithPath: source)]).map { URL(fileURLWithPath: $0) }
-    }
-    return [URL(fileURLWithPath: source)]
+    try MediaFiles(source: source).images
 }
 
-public func runPrediction(_ o: PredictionOptions, log: (String) -> Void = { print($0) }) throws {
+/// detect.py over `o.source`: images first, then videos (`runVideoPrediction`), numbered together.
+/// Videos need ffmpeg and ffprobe in a folder of `ffmpegSearchPath` (colon-separated, as PATH);
+/// without them each video costs one line and is skipped.
+public func runPrediction(_ o: PredictionOptions, ffmpegSearchPath: String? = ProcessInfo.processInfo.environment["PATH"],
+                          log: (String) -> Void = { print($0) }) throws {
     let detector = try Detector(weights: URL(fileURLWithPath: o.weights), cfg: o.cfg.isEmpty ? nil : o.cfg)
     detector.imageSize = o.imageSize
     detector.confThreshold = o.confThreshold
@@ -48,52 +35,82 @@ public func runPrediction(_ o: PredictionOptions, log: (String) -> Void = { prin
     detector.maxDetections = o.maxDetections
     detector.classes = o.classes
     detector.agnostic = o.agnostic
+    let files = try MediaFiles(source: o.source)
     let dir = try RunDirectory.make(project: o.project, name: o.name, existOK: o.existOK)
-    let files = try imageFiles(o.source)
-    let labelsDir = dir.appendingPathComponent("labels")
-    if o.saveTxt { try FileManager.default.createDirectory(at: labelsDir, withIntermediateDirectories: true) }
-    for (n, url) in files.enumerated() {
+    let step = PredictionStep(detector: detector, options: o, dir: dir)
+    if o.saveTxt { try FileManager.default.createDirectory(at: step.labelsDir, withIntermediateDirectories: true) }
+    for (n, url) in files.images.enumerated() {
+        let prefix = "image \(n + 1)/\(files.count) \(url.path): "
         let image: Image
         do { image = try ImageCodec.decode(contentsOf: url).0 } catch {
-            log("image \(n + 1)/\(files.count) \(url.path): skipped (\(error))")
+            log(prefix + "skipped (\(error))")
             continue
         }
+        let stem = url.deletingPathExtension().lastPathComponent
+        guard let annotated = try step.run(image, prefix: prefix, stem: stem, log: log) else { continue }
+        try ImageCodec.writeJPEG(annotated, to: dir.appendingPathComponent(url.lastPathComponent.replacingOccurrences(
+            of: ".png", with: ".jpg")))
+    }
+    let ffmpeg = Result { try FFmpeg.locate(searchPath: ffmpegSearchPath) }
+    for (k, url) in files.videos.enumerated() {
+        let number = "\(files.images.count + k + 1)/\(files.count)"
+        switch ffmpeg {
+        case let .failure(error): log("video \(number) \(url.path): skipped, \(error)")
+        case let .success(ffmpeg): try runVideoPrediction(url, number: number, step: step, ffmpeg: ffmpeg, log: log)
+        }
+    }
+    log("Results saved to \(dir.path)")
+}
+
+/// What detect does with one picture, an image or a video frame: detect, print detect.py's line,
+/// write the label file and crops, draw the boxes.
+struct PredictionStep {
+    let detector: Detector
+    let options: PredictionOptions
+    let dir: URL
+    var labelsDir: URL { dir.appendingPathComponent("labels") }
+
+    /// Logs `prefix` + "HxW 2 persons, 12.3ms" (HxW: the letterboxed input, as detect.py), writes
+    /// labels/<stem>.txt (--save-txt) and crops/<name>/<stem>.jpg (--save-crop); returns the picture
+    /// with boxes drawn, or nil with --nosave.
+    func run(_ image: Image, prefix: String, stem: String, log: (String) -> Void) throws -> Image? {
         let start = DispatchTime.now().uptimeNanoseconds
-        let dets = detector.detect(image)
+        let (dets, shape) = detector.detectWithInputShape(image)
         let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
         var counts: [Int: Int] = [:]
         for d in dets { counts[d.classIndex, default: 0] += 1 }
-        let summary = counts.keys.sorted().map { c in
-            let name = c < detector.names.count ? detector.names[c] : "\(c)"
-            return "\(counts[c]!) \(name)\(counts[c]! > 1 ? "s" : "")"
-        }.joined(separator: ", ")
-        log("image \(n + 1)/\(files.count) \(url.path): \(image.width)x\(image.height) "
+        let summary = counts.keys.sorted().map { c in "\(counts[c]!) \(name(c))\(counts[c]! > 1 ? "s" : "")" }
+            .joined(separator: ", ")
+        log(prefix + "\(shape.height)x\(shape.width) "
             + "\(summary.isEmpty ? "(no detections)" : summary), \(String(format: "%.1f", ms))ms")
-        let stem = url.deletingPathExtension().lastPathComponent
-        if o.saveTxt {
-            let lines = dets.map { d -> String in
-                let cx = (d.x1 + d.x2) / 2 / Float(image.width), cy = (d.y1 + d.y2) / 2 / Float(image.height)
-                let w = (d.x2 - d.x1) / Float(image.width), h = (d.y2 - d.y1) / Float(image.height)
-                var fields = [String(d.classIndex)] + [cx, cy, w, h].map { String(format: "%g", $0) }
-                if o.saveConf { fields.append(String(format: "%g", d.confidence)) }
-                return fields.joined(separator: " ")
-            }
-            try (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
-                .write(to: labelsDir.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
-        }
-        if o.saveCrop { try saveCrops(dets, of: image, names: detector.names, stem: stem, dir: dir) }
-        guard !o.nosave else { continue }
+        if options.saveTxt { try writeLabels(dets, of: image, stem: stem) }
+        if options.saveCrop { try saveCrops(dets, of: image, names: detector.names, stem: stem, dir: dir) }
+        guard !options.nosave else { return nil }
         var canvas = Canvas(image: image)
         for d in dets {
-            let name = d.classIndex < detector.names.count ? detector.names[d.classIndex] : "\(d.classIndex)"
-            let label = o.hideLabels ? "" : (o.hideConf ? name : "\(name) \(String(format: "%.2f", d.confidence))")
+            let label = options.hideLabels
+                ? "" : (options.hideConf ? name(d.classIndex) : "\(name(d.classIndex)) \(String(format: "%.2f", d.confidence))")
             canvas.boxLabel(x0: Int(d.x1), y0: Int(d.y1), x1: Int(d.x2), y1: Int(d.y2), label: label,
-                            color: .yoloClass(d.classIndex), lineWidth: o.lineThickness, textScale: max(1, o.lineThickness - 1))
+                            color: .yoloClass(d.classIndex), lineWidth: options.lineThickness,
+                            textScale: max(1, options.lineThickness - 1))
         }
-        try ImageCodec.writeJPEG(canvas.image, to: dir.appendingPathComponent(url.lastPathComponent.replacingOccurrences(
-            of: ".png", with: ".jpg")))
+        return canvas.image
     }
-    log("Results saved to \(dir.path)")
+
+    func name(_ c: Int) -> String { c < detector.names.count ? detector.names[c] : "\(c)" }
+
+    /// One `class cx cy w h [conf]` row per detection, normalized to the picture (YOLO label format).
+    func writeLabels(_ dets: [Detection], of image: Image, stem: String) throws {
+        let lines = dets.map { d -> String in
+            let cx = (d.x1 + d.x2) / 2 / Float(image.width), cy = (d.y1 + d.y2) / 2 / Float(image.height)
+            let w = (d.x2 - d.x1) / Float(image.width), h = (d.y2 - d.y1) / Float(image.height)
+            var fields = [String(d.classIndex)] + [cx, cy, w, h].map { String(format: "%g", $0) }
+            if options.saveConf { fields.append(String(format: "%g", d.confidence)) }
+            return fields.joined(separator: " ")
+        }
+        try (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
+            .write(to: labelsDir.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
+    }
 }
 
 func saveCrops(_ dets: [Detection], of image: Image, names: [String], stem: String, dir: URL) throws {

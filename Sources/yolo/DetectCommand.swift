@@ -1,4 +1,4 @@
-// `yolo detect`: detect.py over images (files, folders, globs, .txt lists).
+// `yolo detect`: detect.py over images and videos (files, folders, globs, .txt lists).
 import ArgumentParser
 import Foundation
 import TensorCore
@@ -6,11 +6,11 @@ import TensorDNNL
 import YOLOTraining
 
 struct DetectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detect", abstract: "Run a detector on images.")
+    static let configuration = CommandConfiguration(commandName: "detect", abstract: "Run a detector on images and videos.")
 
     @Option(help: "Weights: a checkpoint, a YOLOv5 .pt, or a safetensors state dict with --cfg.") var weights: String
     @Option(help: "Model YAML for a plain state dict.") var cfg = ""
-    @Option(help: "Image file, folder, glob or .txt list.") var source = "datasets/images"
+    @Option(help: "Image or video file, folder, glob or .txt list (videos need ffmpeg on PATH).") var source = "datasets/images"
     @Option(name: [.customLong("img-size"), .customLong("img"), .customLong("imgsz")]) var imgSize = 640
     @Option(name: .customLong("conf-thres")) var confThres = 0.25
     @Option(name: .customLong("iou-thres")) var iouThres = 0.45

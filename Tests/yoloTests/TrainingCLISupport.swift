@@ -32,7 +32,8 @@ final class YOLOProcess {
     let outURL: URL, errURL: URL
     let start = Date()
 
-    init(_ arguments: [String], directory: URL? = nil) throws {
+    /// `environment` replaces the inherited one when given (e.g. a PATH without ffmpeg).
+    init(_ arguments: [String], directory: URL? = nil, environment: [String: String]? = nil) throws {
         let logs = FileManager.default.temporaryDirectory.appendingPathComponent("yolo-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         outURL = logs.appendingPathComponent("stdout")
@@ -42,6 +43,7 @@ final class YOLOProcess {
         process.executableURL = YOLOBinary.url
         process.arguments = arguments
         process.currentDirectoryURL = directory ?? YOLOBinary.root
+        if let environment { process.environment = environment }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()
@@ -65,8 +67,8 @@ final class YOLOProcess {
     }
 }
 
-func runYOLO(_ arguments: [String], directory: URL? = nil) throws -> YOLORun {
-    try YOLOProcess(arguments, directory: directory).wait()
+func runYOLO(_ arguments: [String], directory: URL? = nil, environment: [String: String]? = nil) throws -> YOLORun {
+    try YOLOProcess(arguments, directory: directory, environment: environment).wait()
 }
 
 /// A fresh temporary folder, removed when the test ends.
