@@ -20,7 +20,7 @@ public final class TensorStorage: @unchecked Sendable {
         precondition(count >= 0, "negative element count")
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        self.pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        self.pointer = TensorMemory.shared.allocate(byteCount: bytes)
             .bindMemory(to: Float.self, capacity: max(count, 1))
         self.id = nextStorageID.add(1, ordering: .relaxed).oldValue
     }
@@ -30,7 +30,10 @@ public final class TensorStorage: @unchecked Sendable {
         pointer.initialize(repeating: value, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit {
+        TensorMemory.shared.deallocate(UnsafeMutableRawPointer(pointer),
+                                        byteCount: max(count, 1) * MemoryLayout<Float>.stride)
+    }
 
     func copy() -> TensorStorage {
         let s = TensorStorage(uninitializedCount: count)
