@@ -61,7 +61,7 @@ public struct Validator {
                 let labels = batch.targets.filter { Int($0[0]) == si }
                 let shape = batch.shapes[si]
                 let original = shape.map { ($0.originalHeight, $0.originalWidth) } ?? (h, w)
-                let ratioPad = shape.map { LetterboxRatioPad(gain: $0.ratio.width, pad: ($0.padding.x, $0.padding.y)) }
+                let ratioPad = shape.map(Validator.ratioPad)
                 // Labels: normalised xywh on the batch image → pixels xyxy → original image.
                 var labelBoxes: [Float] = []
                 for l in labels {
@@ -102,6 +102,14 @@ public struct Validator {
         return ValidationResult(metrics: metrics, losses: lossSum.map { $0 / Float(max(batches, 1)) }, images: seen,
                                 labels: stats.targetClass.count, labelsPerClass: labelsPerClass, confusion: confusion,
                                 ap: ap, speed: (times.pre / n, times.inference / n, times.nms / n))
+    }
+
+    /// `scale_boxes`'s `ratio_pad` from a letterbox record. The loader records the resize as
+    /// `(h / h0, w / w0)`, and `scale_boxes` divides both axes by `ratio_pad[0][0]`, the height
+    /// ratio. Rounding the resized size up makes the two ratios differ slightly (481×640 at
+    /// 64 px: 49/481 vs 64/640); we use the height ratio, as upstream does.
+    static func ratioPad(_ shape: SampleShape) -> LetterboxRatioPad {
+        LetterboxRatioPad(gain: shape.ratio.height, pad: (shape.padding.x, shape.padding.y))
     }
 
     /// Per level, the anchors in input pixels flattened [w0, h0, w1, h1, …] (decode's layout).
