@@ -1,5 +1,6 @@
 // YOLOv5 7.0's `non_max_suppression` (utils/general.py) as a pure function on decoded
-// predictions. Not merge-NMS, not auto-labelling, no masks, and no wall-clock time limit.
+// predictions, with its a-priori `labels` for auto-labelling (val.py --save-hybrid). Not
+// merge-NMS, no masks, and no wall-clock time limit.
 import TensorCore
 
 /// One detection in input-image pixels: corners, confidence (obj·cls) and class.
@@ -34,6 +35,11 @@ public enum NMSLimits {
 /// with a kept, higher-scoring box is **greater than** `iouThreshold` (equal is kept); keep
 /// the first `maxDetections`.
 ///
+/// `labels` (val.py `--save-hybrid`): per image, ground-truth boxes that join the candidates
+/// as rows with obj = 1 and a one-hot class, after the obj > conf filter and before the
+/// confidence and class tests, as upstream concatenates them. Their confidence is 1.0, so they
+/// sort ahead of every prediction and suppress same-class predictions that overlap them.
+///
 /// Comparisons follow PyTorch's precision: confidence tests in Float32 against
 /// `Float(confThreshold)`, IoU (Float32) against the Double `iouThreshold`, as torchvision does.
 /// Ties in confidence keep input order; PyTorch's unstable `argsort` may order them otherwise.
@@ -42,20 +48,27 @@ public enum NMSLimits {
 ///   - prediction: (B, N, 5 + nc) rows `[cx, cy, w, h, obj, cls_0 …]` in pixels, as
 ///     `decodePredictions` returns.
 ///   - classes: keep only these class indices; nil keeps all.
+///   - labels: nil, or per image the a-priori boxes in the same input pixels (xyxy, class;
+///     their `confidence` is ignored and taken as 1.0).
 /// - Returns: per image, detections sorted by descending confidence, at most `maxDetections`.
 public func nonMaxSuppression(
     _ prediction: Tensor, confThreshold: Double = 0.25, iouThreshold: Double = 0.45,
-    classes: [Int]? = nil, agnostic: Bool = false, multiLabel: Bool = false, maxDetections: Int = 300
+    classes: [Int]? = nil, agnostic: Bool = false, multiLabel: Bool = false, maxDetections: Int = 300,
+    labels: [[Detection]]? = nil
 ) -> [[Detection]] {
     precondition(prediction.rank == 3 && prediction.shape[2] > 5, "prediction must be (B, N, 5 + nc), got \(prediction.shape)")
     precondition((0...1).contains(confThreshold) && (0...1).contains(iouThreshold), "thresholds must lie in [0, 1]")
     let (batch, rows, outputs) = (prediction.shape[0], prediction.shape[1], prediction.shape[2])
     let nc = outputs - 5
+    precondition(labels == nil || labels!.count == batch, "labels: one list per image")
     return prediction.withUnsafeBufferPointer { buffer in
         (0..<batch).map { b in
             let image = UnsafeBufferPointer(rebasing: buffer[(b * rows * outputs)..<((b + 1) * rows * outputs)])
             var candidates = gatherCandidates(image, classCount: nc, confThreshold: Float(confThreshold),
                                               multiLabel: multiLabel && nc > 1, classes: classes.map(Set.init))
+            if let labels {
+                candidates += aprioriCandidates(labels[b], confThreshold: Float(confThreshold), classes: classes)
+            }
             // Descending confidence, stable; then YOLOv5's cap on boxes into NMS.
             candidates.sort { $0.confidence > $1.confidence }
             if candidates.count > NMSLimits.maxCandidates { candidates.removeLast(candidates.count - NMSLimits.maxCandidates) }
@@ -90,6 +103,15 @@ func gatherCandidates(_ image: UnsafeBufferPointer<Float>, classCount nc: Int, c
         }
     }
     return found
+}
+
+/// The a-priori label rows that pass NMS's tests: obj = 1 and cls one-hot, so conf = 1·1 for
+/// the label's class (whether multi-label or best-class) and 0 for every other class.
+func aprioriCandidates(_ labels: [Detection], confThreshold: Float, classes: [Int]?) -> [Detection] {
+    labels.compactMap { l in
+        guard Float(1) > confThreshold, classes?.contains(l.classIndex) ?? true else { return nil }
+        return Detection(x1: l.x1, y1: l.y1, x2: l.x2, y2: l.y2, confidence: 1, classIndex: l.classIndex)
+    }
 }
 
 /// Greedy NMS over candidates already sorted by descending confidence, as
