@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(
             name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "yoloTests", dependencies: ["yolo", "YOLOTraining", "NN", "TensorCore"]),
+        .testTarget(name: "yoloTests", dependencies: ["yolo", "YOLOTraining", "YOLOData", "NN", "TensorCore"]),
         .testTarget(
             name: "YOLOTrainingTests", dependencies: ["YOLOTraining", "YOLOData", "TestSupport"],
             resources: [.copy("Fixtures")]),

@@ -101,16 +101,21 @@ struct PredictionStep {
 
     /// One `class cx cy w h [conf]` row per detection, normalized to the picture (YOLO label format).
     func writeLabels(_ dets: [Detection], of image: Image, stem: String) throws {
-        let lines = dets.map { d -> String in
-            let cx = (d.x1 + d.x2) / 2 / Float(image.width), cy = (d.y1 + d.y2) / 2 / Float(image.height)
-            let w = (d.x2 - d.x1) / Float(image.width), h = (d.y2 - d.y1) / Float(image.height)
-            var fields = [String(d.classIndex)] + [cx, cy, w, h].map { String(format: "%g", $0) }
-            if options.saveConf { fields.append(String(format: "%g", d.confidence)) }
-            return fields.joined(separator: " ")
-        }
+        let lines = dets.map { yoloLabelLine($0, imageSize: (image.height, image.width), conf: options.saveConf) }
         try (lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"))
             .write(to: labelsDir.appendingPathComponent(stem + ".txt"), atomically: true, encoding: .utf8)
     }
+}
+
+/// One `--save-txt` line, as detect.py and val.py's `save_one_txt` write it: `class x y w h
+/// [conf]`, xywh normalised by the image size (Float32 as the tensors), each field `%g`.
+public func yoloLabelLine(_ d: Detection, imageSize: (height: Int, width: Int), conf: Bool) -> String {
+    let (iw, ih) = (Float(imageSize.width), Float(imageSize.height))
+    let cx = (d.x1 + d.x2) / 2 / iw, cy = (d.y1 + d.y2) / 2 / ih
+    let w = (d.x2 - d.x1) / iw, h = (d.y2 - d.y1) / ih
+    var fields = [String(d.classIndex)] + [cx, cy, w, h].map { String(format: "%g", $0) }
+    if conf { fields.append(String(format: "%g", d.confidence)) }
+    return fields.joined(separator: " ")
 }
 
 func saveCrops(_ dets: [Detection], of image: Image, names: [String], stem: String, dir: URL) throws {

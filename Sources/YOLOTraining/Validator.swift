@@ -22,17 +22,30 @@ public struct ValidationResult: Sendable {
     public var speed: (pre: Double, inference: Double, nms: Double)
 }
 
+/// One validated image: its file, original (height, width), and the NMS output mapped back to
+/// the original image's pixels (val.py's `predn`), for --save-txt and --save-json.
+public struct ValidatedImage: Sendable {
+    public var path: String
+    public var originalSize: (height: Int, width: Int)
+    public var detections: [Detection]
+}
+
 public struct Validator {
     public var confThreshold = 0.001
     public var iouThreshold = 0.6
+    /// val.py --save-hybrid: each image's labels enter NMS as detections of confidence 1.0
+    /// (auto-labelling), so the metrics measure labels plus predictions, not the model.
+    public var saveHybrid = false
     public var names: [String]
 
     public init(names: [String]) { self.names = names }
 
     /// Runs `model` in eval mode over every batch of `loader`. `lossFunction` adds val losses.
-    /// `onBatch` sees each batch with its NMS output (for plots and --save-txt).
+    /// `onBatch` sees each batch with its NMS output (for plots); `onImage` each image with its
+    /// detections in original-image pixels (for --save-txt and --save-json).
     public func run(model: YOLOModel, loader: DataLoader, lossFunction: ComputeLoss? = nil,
-                    onBatch: ((Int, Batch, [[Detection]]) throws -> Void)? = nil) throws -> ValidationResult {
+                    onBatch: ((Int, Batch, [[Detection]]) throws -> Void)? = nil,
+                    onImage: ((ValidatedImage) throws -> Void)? = nil) throws -> ValidationResult {
         let nc = names.count
         var stats: (tp: [[Bool]], conf: [Float], predClass: [Int], targetClass: [Int]) = ([], [], [], [])
         var confusion = ConfusionMatrix(nc: nc)
@@ -52,7 +65,8 @@ public struct Validator {
             let decoded = decodePredictions(raw, anchors: anchorPixels, strides: model.strides)
             let t2 = now()
             let detections = nonMaxSuppression(decoded, confThreshold: confThreshold, iouThreshold: iouThreshold,
-                                               multiLabel: true, maxDetections: 300)
+                                               multiLabel: true, maxDetections: 300,
+                                               labels: saveHybrid ? Validator.hybridLabels(batch) : nil)
             let t3 = now()
             times.pre += t1 - t0; times.inference += t2 - t1; times.nms += t3 - t2
             let (h, w) = (batch.images.shape[1], batch.images.shape[2])
@@ -72,6 +86,7 @@ public struct Validator {
                 var labelRows: [Float] = []
                 for (k, l) in labels.enumerated() { labelRows += [l[1]] + labelBoxes[(4 * k)..<(4 * k + 4)] }
                 let predsNative = scaleBoxes(dets, from: (h, w), to: original, ratioPad: ratioPad)
+                try onImage?(ValidatedImage(path: batch.paths[si], originalSize: original, detections: predsNative))
                 var detRows: [Float] = []
                 for d in predsNative { detRows += [d.x1, d.y1, d.x2, d.y2, d.confidence, Float(d.classIndex)] }
                 stats.targetClass += labels.map { Int($0[1]) }
@@ -110,6 +125,19 @@ public struct Validator {
     /// 64 px: 49/481 vs 64/640); we use the height ratio, as upstream does.
     static func ratioPad(_ shape: SampleShape) -> LetterboxRatioPad {
         LetterboxRatioPad(gain: shape.ratio.height, pad: (shape.padding.x, shape.padding.y))
+    }
+
+    /// val.py's `lb` for --save-hybrid: per image of `batch`, its labels as xyxy boxes in the
+    /// batch image's pixels (targets' normalised xywh × (W, H, W, H), in Float32 as upstream).
+    static func hybridLabels(_ batch: Batch) -> [[Detection]] {
+        let (n, h, w) = (batch.images.shape[0], Float(batch.images.shape[1]), Float(batch.images.shape[2]))
+        var labels = [[Detection]](repeating: [], count: n)
+        for t in batch.targets {  // [image, class, x, y, w, h]
+            let cx = t[2] * w, cy = t[3] * h, bw = t[4] * w, bh = t[5] * h
+            labels[Int(t[0])].append(Detection(x1: cx - bw / 2, y1: cy - bh / 2, x2: cx + bw / 2, y2: cy + bh / 2,
+                                               confidence: 1, classIndex: Int(t[1])))
+        }
+        return labels
     }
 
     /// Per level, the anchors in input pixels flattened [w0, h0, w1, h1, …] (decode's layout).

@@ -18,6 +18,12 @@ struct ValCommand: ParsableCommand {
     @Option(help: "val, test or speed.") var task = "val"
     @Flag(name: .customLong("single-cls")) var singleCls = false
     @Flag(help: "Per-class results.") var verbose = false
+    @Flag(name: .customLong("save-txt"), help: "Save detections to labels/*.txt.") var saveTxt = false
+    @Flag(name: .customLong("save-hybrid"), help: "Save labels + detections to labels/*.txt (auto-labelling).")
+    var saveHybrid = false
+    @Flag(name: .customLong("save-conf"), help: "Add confidences to --save-txt labels.") var saveConf = false
+    @Flag(name: .customLong("save-json"), help: "Save COCO-format detections to <weights>_predictions.json.")
+    var saveJSON = false
     @Option var workers = 2
     @Option var project = "runs/val"
     @Option var name = "exp"
@@ -26,10 +32,12 @@ struct ValCommand: ParsableCommand {
     func run() throws {
         Engine.backend = DNNLBackend()
         do {
-            let options = ValidationOptions(weights: weights, cfg: cfg, data: data, imageSize: imgSize, batchSize: batchSize,
+            var options = ValidationOptions(weights: weights, cfg: cfg, data: data, imageSize: imgSize, batchSize: batchSize,
                                             confThreshold: confThres, iouThreshold: iouThres, task: task,
                                             singleClass: singleCls, verbose: verbose, workers: workers,
                                             project: project, name: name, existOK: existOk)
+            options.saveTxt = saveTxt; options.saveHybrid = saveHybrid; options.saveConf = saveConf
+            options.saveJSON = saveJSON
             try runValidation(options)
         } catch {
             throw ValidationError("\(error)")
