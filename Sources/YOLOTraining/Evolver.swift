@@ -1,6 +1,6 @@
 // `yolo train --evolve N`: train.py's hyperparameter evolution. Each generation mutates the best
 // earlier results, trains a short run validating only the final epoch, and appends to evolve.csv;
-// the best generation's hyperparameters go to hyp_evolved.yaml.
+// the best generation's hyperparameters go to hyp_evolved.yaml, the plot of all to evolve.png.
 import Foundation
 import TensorCore
 import YOLO
@@ -41,6 +41,9 @@ public struct Evolver {
         }
         let records = try EvolveCSV.read(csv, base: base)
         try EvolveCSV.writeEvolvedHyp(records, to: dir.appendingPathComponent("hyp_evolved.yaml"))
+        do { log("Saved \(try Charts.plotEvolve(csv: csv).path)") } catch {
+            log("WARNING: evolve.png not written: \(error)")  // the results above are already saved
+        }
         log("Hyperparameter evolution finished \(options.evolve) generations\nResults saved to \(dir.path)\n"
             + "Usage example: yolo train --hyp \(dir.appendingPathComponent("hyp_evolved.yaml").path)")
     }

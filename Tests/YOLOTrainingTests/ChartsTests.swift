@@ -143,4 +143,44 @@ final class ChartsTests: XCTestCase {
         XCTAssertEqual(Ticks.label(1200), "1200")
         XCTAssertEqual(Ticks.label(1e-5), "1e-05")
     }
+
+    /// evolve.png from a 4-generation evolve.csv: the size asked for, decodes, and the density
+    /// colours appear (viridis ends at alpha 0.8 over white): generations 0 and 2 are close, so
+    /// they share a bin (the top of the scale, yellow); 1 and 3 are alone (the bottom, purple).
+    /// (Close, not equal: two equal dots blend twice and no pixel keeps the single-blend colour.)
+    func testEvolvePNG() throws {
+        let keys = ["metrics/precision", "metrics/recall", "metrics/mAP_0.5", "metrics/mAP_0.5:0.95",
+                    "val/box_loss", "val/obj_loss", "val/cls_loss", "lr0", "momentum", "iou_t"]
+        let rows: [[Double]] = [[0, 0, 0.5, 0.3, 0.1, 0.1, 0.1, 0.01, 0.9, 0.2],  // fitness 0.32
+                                [0, 0, 0.6, 0.4, 0.1, 0.1, 0.1, 0.02, 0.95, 0.2],  // 0.42, best
+                                [0, 0, 0.5, 0.301, 0.1, 0.1, 0.1, 0.0101, 0.9, 0.2],  // 0.3209
+                                [0, 0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.005, 0.8, 0.2]]  // 0.10
+        let text = keys.map { String(repeating: " ", count: max(0, 20 - $0.count)) + $0 }.joined(separator: ",") + "\n"
+            + rows.map { $0.map { String(format: "%20.5g", $0) }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        let csv = dir.appendingPathComponent("evolve.csv")
+        try Data(text.utf8).write(to: csv)
+        let url = try Charts.plotEvolve(csv: csv, width: 1000, height: 1200)
+        XCTAssertEqual(url.lastPathComponent, "evolve.png")
+        let image = try assertPlot("evolve.png", width: 1000, height: 1200)
+        var colours = Set<RGB>()
+        for i in stride(from: 0, to: image.pixels.count, by: 3) {
+            colours.insert(RGB(image.pixels[i], image.pixels[i + 1], image.pixels[i + 2]))
+        }
+        // 0.8·(0xFD, 0xE7, 0x25) + 0.2·255 and 0.8·(0x44, 0x01, 0x54) + 0.2·255, rounded.
+        XCTAssertTrue(colours.contains(RGB(253, 236, 81)), "no top-density (yellow) point")
+        XCTAssertTrue(colours.contains(RGB(105, 52, 118)), "no bottom-density (purple) point")
+        XCTAssertTrue(colours.contains(.black), "no best-point marker")
+    }
+
+    func testEvolveDensityLikeYOLOv5Hist2D() {
+        // yolov5 utils/plots.py hist2d(x, y, 20) in the peer venv: [0.69315, 0, 0.69315, 0] for both
+        // (a constant x column puts every point in one x bin, so only y separates them).
+        let x = [0.01, 0.02, 0.01, 0.005], y = [0.32, 0.42, 0.32, 0.10]
+        for (a, b) in zip(Charts.logDensity(x, y, edges: 20), [log(2.0), 0, log(2.0), 0]) { XCTAssertEqual(a, b, accuracy: 1e-12) }
+        for (a, b) in zip(Charts.logDensity([0.2, 0.2, 0.2, 0.2], y, edges: 20), [log(2.0), 0, log(2.0), 0]) {
+            XCTAssertEqual(a, b, accuracy: 1e-12)
+        }
+        XCTAssertEqual(Charts.viridisColor(0), RGB(hex: 0x440154))
+        XCTAssertEqual(Charts.viridisColor(1), RGB(hex: 0xFDE725))
+    }
 }
