@@ -54,6 +54,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: release),
+        // The library API in a few lines: `swift run detect-example <weights> <image>`.
+        .executableTarget(name: "detect-example", dependencies: ["YOLOTraining", "YOLOData"], path: "Examples/DetectExample"),
         .testTarget(
             name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"],
             resources: [.copy("Fixtures")]),

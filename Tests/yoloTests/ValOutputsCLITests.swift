@@ -1,5 +1,5 @@
-// `yolo val --save-txt/--save-conf/--save-json/--save-hybrid`, run as a binary on one checkpoint
-// from a tiny coco8 training (trained once for the class).
+// `yolo val --save-txt/--save-conf/--save-json/--save-hybrid` and the `detect-example` program,
+// run as binaries on one checkpoint from a tiny coco8 training (trained once for the class).
 import Foundation
 import XCTest
 import YOLOData
@@ -118,5 +118,30 @@ final class ValOutputsCLITests: XCTestCase {
         XCTAssertEqual(json.count, total)
         XCTAssertTrue(json.allSatisfy { Self.valStems.map { Int($0)! }.contains($0["image_id"] as? Int ?? -1) })
         XCTAssertTrue(json.allSatisfy { (0...1).contains($0["score"] as? Double ?? -1) })
+    }
+
+    /// Examples/DetectExample: a header line and one line per detection.
+    func testDetectExampleRunsOnACheckpoint() throws {
+        let example = Bundle.main.bundleURL.appendingPathComponent("detect-example")
+        guard FileManager.default.fileExists(atPath: example.path) else {
+            throw XCTSkip("build it first: swift build --product detect-example")
+        }
+        let image = YOLOBinary.root.appendingPathComponent("datasets/images/bus.jpg").path
+        let process = Process()
+        process.executableURL = example
+        process.arguments = [try checkpoint().path, image, "0"]  // a 1-epoch model: keep every box
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        let lines = text.split(separator: "\n")
+        let header = try XCTUnwrap(lines.first)
+        XCTAssertTrue(header.hasPrefix("\(image): 810x1080, "), text)
+        let count = Int(header.split(separator: " ").dropLast().last ?? "") ?? -1
+        XCTAssertEqual(lines.count - 1, count, text)
+        XCTAssertGreaterThan(count, 0, text)
+        XCTAssertTrue(lines.dropFirst().allSatisfy { $0.contains(" [") && $0.hasSuffix("]") }, text)
     }
 }
