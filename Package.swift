@@ -4,7 +4,20 @@ import PackageDescription
 
 // Numeric targets drop Swift's overflow and bounds checks in release builds. Targets that parse
 // untrusted files (NN: safetensors, .pt; YOLOData: images, labels) keep them (plain -O).
-let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds target Haswell (x86-64-v3: AVX2, FMA; every x86 server CPU since 2013-2015); set
+// YOLO_PORTABLE=1 when building for an older CPU.
+import Foundation
+let portable = ProcessInfo.processInfo.environment["YOLO_PORTABLE"] != nil
+#if arch(x86_64)
+let cpu: [String] = portable ? [] : ["-target-cpu", "haswell"]
+#else
+let cpu: [String] = []
+#endif
+// FMA3: the compiler may use hardware fused multiply-add (fusedMultiplyAdd in YOLOData).
+let cpuSettings: [SwiftSetting] = cpu.isEmpty ? [] : [
+    .unsafeFlags(cpu, .when(configuration: .release)), .define("FMA3", .when(configuration: .release)),
+]
+let release: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))] + cpuSettings
 
 let package = Package(
     name: "YOLOSwift",
@@ -32,12 +45,13 @@ let package = Package(
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
             swiftSettings: release),
         .target(name: "TensorDNNL", dependencies: ["TensorCore", "CDNNL", "CBLAS"], swiftSettings: release),
-        .target(name: "NN", dependencies: ["TensorCore"]),
+        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: cpuSettings),
         .target(
             name: "YOLO", dependencies: ["TensorCore", "NN", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")], swiftSettings: release),
         .target(
-            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")]),
+            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")],
+            swiftSettings: cpuSettings),
         .target(name: "YOLOMetrics", swiftSettings: release),
         .target(
             name: "YOLOTraining",

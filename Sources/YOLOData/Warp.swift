@@ -225,8 +225,13 @@ private struct RemapSource {
 /// a·b + c rounded once, as a hardware fma: the Float product is exact in Double, so only the
 /// (vanishingly rare) double rounding of the sum can differ from a true fma. `Float.addingProduct`
 /// is a libm call on baseline x86-64, several times slower in these per-pixel loops.
+/// With FMA3 (release builds for Haswell and later) it is the hardware instruction.
 @inline(__always) func fusedMultiplyAdd(_ a: Float, _ b: Float, _ c: Float) -> Float {
+    #if FMA3
+    c.addingProduct(a, b)
+    #else
     Float(Double(a) * Double(b) + Double(c))
+    #endif
 }
 
 /// x clamped to [0, 255] and rounded half to even by the 2^23 trick (baseline x86-64 has no
