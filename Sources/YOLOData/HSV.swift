@@ -74,7 +74,15 @@ func mapHSVToRGB(_ image: Image, hue: [UInt8], saturation: [UInt8], value: [UInt
 
 /// One pixel of OpenCV's HSV2RGB_b / HSV2RGB_native (hscale = 6/180).
 @inline(__always) func hsvPixelToRGB(h h8: UInt8, s s8: UInt8, v v8: UInt8, truncate: Bool) -> (UInt8, UInt8, UInt8) {
-    let s = Float(s8) * (1 / Float(255)), v = Float(v8) * (1 / Float(255))
+    let (r, g, b) = hsvPixelToUnitRGB(h: h8, s: Float(s8) * (1 / Float(255)), v: Float(v8) * (1 / Float(255)))
+    @inline(__always) func byte(_ x: Float) -> UInt8 {
+        truncate ? UInt8(clamping: Int(x * 255)) : roundedByte(x * 255)
+    }
+    return (byte(r), byte(g), byte(b))
+}
+
+/// hsvPixelToRGB before the ·255 and the conversion to bytes: r, g, b in [0, 1] for s and v in [0, 1].
+@inline(__always) func hsvPixelToUnitRGB(h h8: UInt8, s: Float, v: Float) -> (r: Float, g: Float, b: Float) {
     var r = v, g = v, b = v
     if s != 0 {
         var h = Float(h8) * (Float(6) / 180)
@@ -95,16 +103,20 @@ func mapHSVToRGB(_ image: Image, hue: [UInt8], saturation: [UInt8], value: [UInt
         default: (b, g, r) = (t2, t1, t0)
         }
     }
-    @inline(__always) func byte(_ x: Float) -> UInt8 {
-        truncate ? UInt8(clamping: Int(x * 255)) : roundedByte(x * 255)
-    }
-    return (byte(r), byte(g), byte(b))
+    return (r, g, b)
 }
 
 /// YOLOv5 augment_hsv with given gains (r = 1 + uniform(−1, 1)·gain per channel): hue LUT
 /// (x·r0) mod 180, saturation and value LUTs clip(x·r, 0, 255), truncated to UInt8, applied in
 /// OpenCV's HSV space and converted back.
 public func applyHSVGains(_ image: Image, hue: Double, saturation: Double, value: Double) -> Image {
+    let (lutH, lutS, lutV) = hsvGainLUTs(hue: hue, saturation: saturation, value: value)
+    return fusedHSVRoundTrip(image, hue: lutH, saturation: lutS, value: lutV)
+}
+
+/// augment_hsv's three 256-entry LUTs for the gains.
+func hsvGainLUTs(hue: Double, saturation: Double, value: Double)
+    -> (hue: [UInt8], saturation: [UInt8], value: [UInt8]) {
     var lutH = [UInt8](repeating: 0, count: 256), lutS = lutH, lutV = lutH
     for x in 0..<256 {
         let d = Double(x)
@@ -113,7 +125,7 @@ public func applyHSVGains(_ image: Image, hue: Double, saturation: Double, value
         lutS[x] = UInt8(Int(min(max(d * saturation, 0), 255)))
         lutV[x] = UInt8(Int(min(max(d * value, 0), 255)))
     }
-    return fusedHSVRoundTrip(image, hue: lutH, saturation: lutS, value: lutV)
+    return (lutH, lutS, lutV)
 }
 
 /// `mapHSVToRGB(rgbToHSV(image), hue:saturation:value:)` in one pass over the pixels, with the
