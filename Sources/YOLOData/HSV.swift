@@ -10,7 +10,7 @@
 // Both are per pixel with no allocation beyond the output.
 
 /// OpenCV's 12-bit reciprocal tables: sdiv[v] = round((255 << 12) / v), hdiv[d] = round((180 << 12) / (6d)).
-private let hsvTables: (sdiv: [Int32], hdiv: [Int32]) = {
+let hsvTables: (sdiv: [Int32], hdiv: [Int32]) = {
     var s = [Int32](repeating: 0, count: 256), h = [Int32](repeating: 0, count: 256)
     for i in 1..<256 {
         s[i] = Int32((Double(255 << 12) / Double(i)).rounded(.toNearestOrEven))
@@ -128,6 +128,7 @@ func hsvGainLUTs(hue: Double, saturation: Double, value: Double)
     return (lutH, lutS, lutV)
 }
 
+/// The scalar reference of `fusedHSVRoundTrip` (HSV+RoundTrip.swift), which replaced it in applyHSVGains.
 /// `mapHSVToRGB(rgbToHSV(image), hue:saturation:value:)` in one pass over the pixels, with the
 /// same integer RGB -> HSV and the same float HSV -> RGB operations per pixel (so the same bytes),
 /// without the intermediate image. HSV -> RGB picks each of r, g, b from t0 = v, t1 = v·(1 − s),
@@ -135,7 +136,7 @@ func hsvGainLUTs(hue: Double, saturation: Double, value: Double)
 /// factor (1, 1 − s, fma(−s, f, 1) or fma(−s, 1 − f, 1), with v·1 = v exactly) that depends on the
 /// hue and saturation bytes only: those factors are tabulated once per call for every (H, S) byte
 /// pair, the LUTs folded in. With s = 0 every factor is exactly 1, OpenCV's grey case.
-func fusedHSVRoundTrip(_ image: Image, hue: [UInt8], saturation: [UInt8], value: [UInt8]) -> Image {
+func fusedHSVRoundTripScalar(_ image: Image, hue: [UInt8], saturation: [UInt8], value: [UInt8]) -> Image {
     precondition(hue.count == 256 && saturation.count == 256 && value.count == 256)
     let hues = 180  // RGB -> HSV gives H in 0..<180
     var factors = [Float](repeating: 0, count: hues * 256 * 4)

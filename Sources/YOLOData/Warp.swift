@@ -234,6 +234,15 @@ private struct RemapSource {
     #endif
 }
 
+/// `fusedMultiplyAdd` in each of 8 lanes, the same operation (the HSV round trip's SIMD lanes).
+@inline(__always) func fusedMultiplyAdd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
+    #if FMA3
+    c.addingProduct(a, b)
+    #else
+    SIMD8<Float>(SIMD8<Double>(a) * SIMD8<Double>(b) + SIMD8<Double>(c))
+    #endif
+}
+
 /// x clamped to [0, 255] and rounded half to even by the 2^23 trick (baseline x86-64 has no
 /// roundss, so `rounded(.toNearestOrEven)` is a libm call): for v in [0, 255], v + 2^23 is
 /// 2^23 + round(v) exactly, so its low mantissa byte is the result, with no float-to-int
