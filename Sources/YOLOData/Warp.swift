@@ -76,7 +76,7 @@ public func warpPerspective(_ image: Image, matrix: Matrix3, width: Int, height:
 }
 
 /// Bilinear sampling of `image` at inverse-mapped positions, in OpenCV's float arithmetic.
-private func remap(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
+func remap(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
     precondition(m.count == 9 && image.pixels.count == image.width * image.height * 3)
     var out = [UInt8](repeating: border, count: width * height * 3)
     let m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7], m8 = m[8]
@@ -100,6 +100,35 @@ private func remap(_ image: Image, width: Int, height: Int, border: UInt8, inver
                 } else {
                     for x in 0..<width {
                         let fx = Float(x)
+                        source.sample(x: fusedMultiplyAdd(m0, fx, mx), y: fusedMultiplyAdd(m3, fx, my), into: row + x &* 3)
+                    }
+                }
+            }
+        }
+    }
+    return Image(width: width, height: height, pixels: out)
+}
+
+/// The plain per-pixel remap (OpenCV's arithmetic, one channel at a time): the reference the fast
+/// paths of `remap` must equal byte for byte (FastPathParityTests).
+func remapReference(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
+    precondition(m.count == 9 && image.pixels.count == image.width * image.height * 3)
+    var out = [UInt8](repeating: border, count: width * height * 3)
+    let m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7], m8 = m[8]
+    image.pixels.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            let source = RemapSource(base: src.baseAddress!, width: image.width, height: image.height, border: Float(border))
+            for y in 0..<height {
+                let fy = Float(y)
+                let mx = fy * m1 + m2, my = fy * m4 + m5, mw = fy * m7 + m8
+                let row = dst.baseAddress! + y * width * 3
+                for x in 0..<width {
+                    let fx = Float(x)
+                    if projective {
+                        let w = fusedMultiplyAdd(m6, fx, mw)
+                        source.sample(x: fusedMultiplyAdd(m0, fx, mx) / w, y: fusedMultiplyAdd(m3, fx, my) / w,
+                                      into: row + x &* 3)
+                    } else {
                         source.sample(x: fusedMultiplyAdd(m0, fx, mx), y: fusedMultiplyAdd(m3, fx, my), into: row + x &* 3)
                     }
                 }

@@ -90,6 +90,50 @@ final class FastPathParityTests: XCTestCase {
         }
     }
 
+    /// The fast paths of `remap` (axis-aligned, SIMD8 blocks, their edges and tails) against the
+    /// per-pixel `remapReference`, on random inverse matrices of each kind that map the output over
+    /// and past the source's edges: odd sizes, outputs smaller and larger than the source.
+    func testRemapMatchesReferenceOnRandomMatrices() {
+        var g = SplitMix(23)
+        func f(_ lo: Double, _ hi: Double) -> Float { Float(g.uniform(lo, hi)) }
+        for trial in 0..<240 {
+            let sw = 1 + Int(g.next() % 45), sh = 1 + Int(g.next() % 37)
+            let image = noiseImage(width: sw, height: sh, seed: UInt64(trial))
+            let w = 1 + Int(g.next() % 70), h = 1 + Int(g.next() % 30), border = UInt8(g.next() % 256)
+            let kind = trial % 5
+            // Scale (sometimes a flip), then rotation / shear terms, then projective terms.
+            var m: [Float] = [f(0.2, 2.5) * (g.next() % 7 == 0 ? -1 : 1), 0, 0, 0, f(0.2, 2.5), 0, 0, 0, 1]
+            if kind == 1 || kind == 3 { m[1] = f(-0.4, 0.4); m[3] = f(-0.4, 0.4) }
+            if kind == 2 { m[1] = f(-0.3, 0.3) }
+            if kind == 3 { m[6] = f(-0.004, 0.004); m[7] = f(-0.004, 0.004); m[8] = f(0.9, 1.1) }
+            if kind == 4 { m[0] = Float(g.next() % 3); m[4] = Float(g.next() % 3) }  // integer steps, exact taps
+            // Translate so the output's centre lands anywhere from 4 px before to 4 px after the source.
+            m[2] = f(-4, Double(sw) + 4) - m[0] * Float(w) / 2 - m[1] * Float(h) / 2
+            m[5] = f(-4, Double(sh) + 4) - m[3] * Float(w) / 2 - m[4] * Float(h) / 2
+            if kind == 4 { m[2] = m[2].rounded(); m[5] = (m[5] * 2).rounded() / 2 }
+            let projective = kind == 3
+            XCTAssertEqual(remap(image, width: w, height: h, border: border, inverse: m, projective: projective),
+                           remapReference(image, width: w, height: h, border: border, inverse: m, projective: projective),
+                           "trial \(trial): \(sw)x\(sh) -> \(w)x\(h), inverse \(m)")
+        }
+    }
+
+    /// A mosaic-sized warp through the public entry points (both paths, with many full SIMD blocks)
+    /// against `remapReference`.
+    func testLargeWarpsMatchReference() {
+        let image = noiseImage(width: 203, height: 171, seed: 5)
+        for draws in [PerspectiveDraws(scale: 0.63, translateX: 0.45, translateY: 0.52),
+                      PerspectiveDraws(angle: 7, scale: 1.3, shearX: 2, translateX: 0.55, translateY: 0.5)] {
+            let m = draws.matrix(inputWidth: 203, inputHeight: 171, outputWidth: 150, outputHeight: 120)
+            let a = m.m
+            let det = 1 / (a[0] * a[4] - a[1] * a[3])
+            let i0 = a[4] * det, i1 = -a[1] * det, i3 = -a[3] * det, i4 = a[0] * det
+            let inverse = [i0, i1, -i0 * a[2] - i1 * a[5], i3, i4, -i3 * a[2] - i4 * a[5], 0, 0, 1].map { Float($0) }
+            XCTAssertEqual(warpAffine(image, matrix: m, width: 150, height: 120),
+                           remapReference(image, width: 150, height: 120, border: 114, inverse: inverse, projective: false))
+        }
+    }
+
     func referenceAffine(_ image: Image, _ matrix: Matrix3, _ width: Int, _ height: Int) -> Image {
         let a = matrix.m
         var det = a[0] * a[4] - a[1] * a[3]
