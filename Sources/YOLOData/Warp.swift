@@ -10,6 +10,8 @@
 // A neighbour outside the source reads the border value. OpenCV <= 4.10 used 1/32-px fixed point
 // instead (INTER_BITS = 5), which differs from this by up to a few levels at some pixels; OpenCV's
 // scalar tail (the last < 16 or 32 columns of a row) rounds its coordinates slightly differently.
+// `remapReference` is that arithmetic pixel by pixel; `remap` computes the same bytes with SIMD
+// (8-pixel blocks here, the separable scale-and-translate case in Warp+AxisAligned.swift).
 import Foundation
 
 /// A 3x3 matrix, row major, in Double (NumPy's float64).
@@ -75,34 +77,28 @@ public func warpPerspective(_ image: Image, matrix: Matrix3, width: Int, height:
     remap(image, width: width, height: height, border: border, inverse: matrix.inverse.m.map { Float($0) }, projective: true)
 }
 
-/// Bilinear sampling of `image` at inverse-mapped positions, in OpenCV's float arithmetic.
+/// Bilinear sampling of `image` at inverse-mapped positions, in OpenCV's float arithmetic, equal
+/// byte for byte to `remapReference`: the separable path when the matrix only scales and
+/// translates (Warp+AxisAligned.swift), else 8 output pixels at a time (`RemapSource.sampleBlock`)
+/// where all their neighbours are inside the source, one at a time (`sample`) elsewhere.
 func remap(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
     precondition(m.count == 9 && image.pixels.count == image.width * image.height * 3)
-    var out = [UInt8](repeating: border, count: width * height * 3)
-    let m0 = m[0], m1 = m[1], m2 = m[2], m3 = m[3], m4 = m[4], m5 = m[5], m6 = m[6], m7 = m[7], m8 = m[8]
-    if !projective && m1 == 0 && m3 == 0 && image.width > 0 && image.height > 0 {
-        remapAxisAligned(image, into: &out, width: width, height: height, border: border, m0: m0, m2: m2, m4: m4, m5: m5)
+    if !projective && m[1] == 0 && m[3] == 0 && image.width > 0 && image.height > 0 {
+        let out = remapAxisAligned(image, width: width, height: height, border: border, m0: m[0], m2: m[2], m4: m[4],
+                                   m5: m[5])
         return Image(width: width, height: height, pixels: out)
     }
+    var out = [UInt8](repeating: border, count: width * height * 3)
     image.pixels.withUnsafeBufferPointer { src in
         out.withUnsafeMutableBufferPointer { dst in
             let source = RemapSource(base: src.baseAddress!, width: image.width, height: image.height, border: Float(border))
+            // Blocks need Int32 offsets and coordinates below 2^22 (`floorInt32`).
+            let blocks = image.pixels.count < Int(Int32.max) - 8 && image.width < 1 << 22 && image.height < 1 << 22
             for y in 0..<height {
-                let fy = Float(y)
-                let mx = fy * m1 + m2, my = fy * m4 + m5, mw = fy * m7 + m8
-                let row = dst.baseAddress! + y * width * 3
-                if projective {
-                    for x in 0..<width {
-                        let fx = Float(x), w = fusedMultiplyAdd(m6, fx, mw)
-                        source.sample(x: fusedMultiplyAdd(m0, fx, mx) / w, y: fusedMultiplyAdd(m3, fx, my) / w,
-                                      into: row + x &* 3)
-                    }
-                } else {
-                    for x in 0..<width {
-                        let fx = Float(x)
-                        source.sample(x: fusedMultiplyAdd(m0, fx, mx), y: fusedMultiplyAdd(m3, fx, my), into: row + x &* 3)
-                    }
-                }
+                // A block's 4-byte stores write one byte past its last pixel: not past the image.
+                let blockEnd = !blocks ? 0 : y < height - 1 ? width : width - 1
+                source.sampleRow(y, width: width, blockEnd: blockEnd, inverse: m, projective: projective,
+                                 into: dst.baseAddress! + y * width * 3)
             }
         }
     }
@@ -110,7 +106,7 @@ func remap(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [F
 }
 
 /// The plain per-pixel remap (OpenCV's arithmetic, one channel at a time): the reference the fast
-/// paths of `remap` must equal byte for byte (FastPathParityTests).
+/// paths of `remap` must equal byte for byte (FastPathParityTests). Not used by the library.
 func remapReference(_ image: Image, width: Int, height: Int, border: UInt8, inverse m: [Float], projective: Bool) -> Image {
     precondition(m.count == 9 && image.pixels.count == image.width * image.height * 3)
     var out = [UInt8](repeating: border, count: width * height * 3)
@@ -138,95 +134,45 @@ func remapReference(_ image: Image, width: Int, height: Int, border: UInt8, inve
     return Image(width: width, height: height, pixels: out)
 }
 
-/// The affine remap when the inverse matrix has no rotation or shear (m1 = m3 = 0: scale and
-/// translate only, YOLOv5's mosaic warp with degrees = shear = 0). Then the source x depends on
-/// the output column only and the source y on the row only, so OpenCV's blend
-/// f0 = fma(α, p01 − p00, p00) (row iy), f1 likewise (row iy + 1), f = fma(β, f1 − f0, f0) splits
-/// into a horizontal pass per source row (cached: consecutive output rows share source rows) and a
-/// vertical pass per output row, with the very same float operations per pixel as `RemapSource`.
-/// A neighbour outside the source reads the border: source rows are copied with 2 border pixels
-/// either side, rows outside the source are all border. A position whose neighbours are all
-/// outside blends to the border value exactly, as the per-pixel path leaves it.
-private func remapAxisAligned(_ image: Image, into out: inout [UInt8], width: Int, height: Int, border: UInt8,
-                              m0: Float, m2: Float, m4: Float, m5: Float) {
-    let sw = image.width, sh = image.height, n = width * 3, b = Float(border)
-    // Per output element (column x, channel c): offset of the left tap in a padded source row
-    // (pixel ix + 2) and α. Columns entirely outside (or not finite) read two border pixels.
-    var offsets = [Int32](repeating: 0, count: n), alphas = [Float](repeating: 0, count: n)
-    for x in 0..<width {
-        let sx = fusedMultiplyAdd(m0, Float(x), m2)
-        var ix = -2, alpha: Float = 0
-        if sx > -2 && sx < Float(sw + 1) {
-            ix = floorToInt(sx)
-            alpha = sx - Float(ix)
-        }
-        for c in 0..<3 {
-            offsets[x * 3 + c] = Int32((ix + 2) * 3 + c)
-            alphas[x * 3 + c] = alpha
-        }
-    }
-    var padded = [UInt8](repeating: border, count: (sw + 4) * 3)
-    // Two cached horizontal rows (value f per element) and the source rows they hold (Int.min: none).
-    var rows = [Float](repeating: 0, count: 2 * n)
-    var held = (Int.min, Int.min)
-    let borderRow = [Float](repeating: b, count: n)
-    image.pixels.withUnsafeBufferPointer { src in
-        out.withUnsafeMutableBufferPointer { dst in
-            padded.withUnsafeMutableBufferPointer { padded in
-                rows.withUnsafeMutableBufferPointer { rows in
-                    offsets.withUnsafeBufferPointer { offsets in
-                        alphas.withUnsafeBufferPointer { alphas in
-                            borderRow.withUnsafeBufferPointer { borderRow in
-                                let pr = padded.baseAddress!, off = offsets.baseAddress!, al = alphas.baseAddress!
-                                /// The horizontal pass of source row `r` (inside the source) into `h`.
-                                func horizontal(_ r: Int, into h: UnsafeMutablePointer<Float>) {
-                                    (pr + 6).update(from: src.baseAddress! + r * sw * 3, count: sw * 3)
-                                    for i in 0..<n {
-                                        let o = Int(off[i])
-                                        let p0 = Float(pr[o]), p1 = Float(pr[o &+ 3])
-                                        h[i] = fusedMultiplyAdd(al[i], p1 - p0, p0)
-                                    }
-                                }
-                                /// The horizontal values of source row `r`: cached, computed into the
-                                /// slot not holding `keep`, or the border row.
-                                func row(_ r: Int, keep: Int) -> UnsafePointer<Float> {
-                                    if r < 0 || r >= sh { return borderRow.baseAddress! }
-                                    if held.0 == r { return UnsafePointer(rows.baseAddress!) }
-                                    if held.1 == r { return UnsafePointer(rows.baseAddress! + n) }
-                                    if held.0 != keep || held.0 == Int.min {
-                                        horizontal(r, into: rows.baseAddress!)
-                                        held.0 = r
-                                        return UnsafePointer(rows.baseAddress!)
-                                    }
-                                    horizontal(r, into: rows.baseAddress! + n)
-                                    held.1 = r
-                                    return UnsafePointer(rows.baseAddress! + n)
-                                }
-                                for y in 0..<height {
-                                    let sy = Float(y) * m4 + m5
-                                    guard sy > -2 && sy < Float(sh + 1) else { continue }
-                                    let iy = floorToInt(sy), beta = sy - Float(iy)
-                                    let h0 = row(iy, keep: Int.min), h1 = row(iy + 1, keep: iy)
-                                    let d = dst.baseAddress! + y * n
-                                    for i in 0..<n {
-                                        let f0 = h0[i]
-                                        d[i] = roundedByte(fusedMultiplyAdd(beta, h1[i] - f0, f0))
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// The source of a warp: bilinear reads with a constant border, without bounds-checked indexing.
 private struct RemapSource {
     let base: UnsafePointer<UInt8>
     let width: Int, height: Int
     let border: Float
+
+    /// Output row `y` (`width` pixels) into `d`: blocks of 8 pixels below `blockEnd`, then single
+    /// pixels; the coordinates as OpenCV's (per row Float(y)·m1 + m2, per pixel fma(m0, x, ·)).
+    func sampleRow(_ y: Int, width: Int, blockEnd: Int, inverse m: [Float], projective: Bool,
+                   into d: UnsafeMutablePointer<UInt8>) {
+        let m0 = m[0], m3 = m[3], m6 = m[6], fy = Float(y)
+        let mx = fy * m[1] + m[2], my = fy * m[4] + m[5], mw = fy * m[7] + m[8]
+        var x = 0
+        while x + 8 <= blockEnd {
+            let fx = Float(x) + SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
+            var sx = fusedMultiplyAdd(SIMD8(repeating: m0), fx, SIMD8(repeating: mx))
+            var sy = fusedMultiplyAdd(SIMD8(repeating: m3), fx, SIMD8(repeating: my))
+            if projective {
+                let w = fusedMultiplyAdd(SIMD8(repeating: m6), fx, SIMD8(repeating: mw))
+                sx /= w
+                sy /= w
+            }
+            if !sampleBlock(x: sx, y: sy, into: d + x &* 3) {
+                for k in 0..<8 { sample(x: sx[k], y: sy[k], into: d + (x &+ k) &* 3) }
+            }
+            x &+= 8
+        }
+        while x < width {
+            let fx = Float(x)
+            var sx = fusedMultiplyAdd(m0, fx, mx), sy = fusedMultiplyAdd(m3, fx, my)
+            if projective {
+                let w = fusedMultiplyAdd(m6, fx, mw)
+                sx /= w
+                sy /= w
+            }
+            sample(x: sx, y: sy, into: d + x &* 3)
+            x &+= 1
+        }
+    }
 
     /// Writes the blend at source position (sx, sy) to `d[0..<3]`; leaves `d` (the border) alone
     /// when every neighbour is outside (or the position is not finite).
@@ -244,6 +190,46 @@ private struct RemapSource {
                 d[c] = blend(at(ix, iy, c), at(ix &+ 1, iy, c), at(ix, iy &+ 1, c), at(ix &+ 1, iy &+ 1, c), alpha, beta)
             }
         }
+    }
+
+    /// `sample` at 8 positions whose 2x2 neighbours are all inside the source (else returns false
+    /// and writes nothing), as SIMD8 lanes: floor by the 2^23 trick (exact for 0 <= s < 2^23), the
+    /// neighbours gathered as 4-byte words (3 channels and a spare byte), each channel blended with
+    /// the same fmas as `sample`. Writes 4 bytes a pixel, in order, the 4th the border value (the
+    /// next pixel's first byte: overwritten, or left as border): `d[0..<25]`.
+    @inline(__always) func sampleBlock(x sx: SIMD8<Float>, y sy: SIMD8<Float>, into d: UnsafeMutablePointer<UInt8>) -> Bool {
+        // (Comparisons with a scalar: with a runtime SIMD8(repeating:) they do not vectorise.)
+        let inside = (sx .>= 0) .& (sx .< Float(width &- 1)) .& (sy .>= 0) .& (sy .< Float(height &- 1))
+        // The p11 word of the last 2x2 block would read one byte past the image.
+        let last = (sx .>= Float(width &- 2)) .& (sy .>= Float(height &- 2))
+        guard all(inside) && !any(last) else { return false }
+        let ix = floorInt32(sx), iy = floorInt32(sy)
+        let alpha = sx - SIMD8<Float>(ix), beta = sy - SIMD8<Float>(iy)
+        let o = (iy &* Int32(width) &+ ix) &* 3, row = Int32(width &* 3)
+        let w00 = words(o), w01 = words(o &+ 3), w10 = words(o &+ row), w11 = words(o &+ (row &+ 3))
+        var rgb = SIMD8<UInt32>(repeating: UInt32(border) << 24)
+        for c in 0..<3 {
+            let shift = UInt32(8 * c)
+            let p00 = channel(w00, shift), p01 = channel(w01, shift), p10 = channel(w10, shift), p11 = channel(w11, shift)
+            let f0 = fusedMultiplyAdd(alpha, p01 - p00, p00), f1 = fusedMultiplyAdd(alpha, p11 - p10, p10)
+            rgb |= roundedBytes(fusedMultiplyAdd(beta, f1 - f0, f0)) &<< shift
+        }
+        let raw = UnsafeMutableRawPointer(d)
+        for k in 0..<8 { raw.storeBytes(of: rgb[k], toByteOffset: k &* 3, as: UInt32.self) }
+        return true
+    }
+
+    /// The 4-byte words at byte offsets `o`.
+    @inline(__always) private func words(_ o: SIMD8<Int32>) -> SIMD8<UInt32> {
+        let raw = UnsafeRawPointer(base)
+        return SIMD8(raw.loadUnaligned(fromByteOffset: Int(o[0]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[1]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[2]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[3]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[4]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[5]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[6]), as: UInt32.self),
+                     raw.loadUnaligned(fromByteOffset: Int(o[7]), as: UInt32.self))
     }
 
     @inline(__always) func at(_ x: Int, _ y: Int, _ c: Int) -> Float {
@@ -270,6 +256,37 @@ private struct RemapSource {
     #else
     SIMD8<Float>(SIMD8<Double>(a) * SIMD8<Double>(b) + SIMD8<Double>(c))
     #endif
+}
+
+/// `fusedMultiplyAdd` lane by lane (hardware fma with FMA3, else each lane through Double).
+@inline(__always) func fusedMultiplyAdd<V: SIMD>(_ a: V, _ b: V, _ c: V) -> V where V.Scalar == Float {
+    #if FMA3
+    c.addingProduct(a, b)
+    #else
+    var r = c
+    for i in r.indices { r[i] = fusedMultiplyAdd(a[i], b[i], c[i]) }
+    return r
+    #endif
+}
+
+/// `roundedByte` lane by lane, as UInt32 lanes (clamped by compare and select: `clamped` is IEEE
+/// minimum/maximum, which does not vectorise; the two agree on the finite values blended here).
+@inline(__always) func roundedBytes(_ x: SIMD8<Float>) -> SIMD8<UInt32> {
+    let v = x.replacing(with: 0, where: x .< 0).replacing(with: 255, where: x .> 255) + 0x1p23
+    return unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0xFF
+}
+
+/// Byte `shift / 8` of each word, as Float.
+@inline(__always) private func channel(_ w: SIMD8<UInt32>, _ shift: UInt32) -> SIMD8<Float> {
+    SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: (w &>> shift) & 0xFF))
+}
+
+/// floor(x) for 0 <= x < 2^23 (other lanes: unspecified): x + 2^23 rounds x to an integer held in
+/// the low mantissa bits, one less where that rounded up.
+@inline(__always) func floorInt32(_ x: SIMD8<Float>) -> SIMD8<Int32> {
+    let r = x + 0x1p23
+    let i = SIMD8<Int32>(truncatingIfNeeded: unsafeBitCast(r, to: SIMD8<UInt32>.self) &- 0x4B00_0000)
+    return i.replacing(with: i &- 1, where: r - 0x1p23 .> x)
 }
 
 /// x clamped to [0, 255] and rounded half to even by the 2^23 trick (baseline x86-64 has no
