@@ -106,11 +106,13 @@ extension Trainer {
         return result
     }
 
-    func logEpoch(_ epoch: Int, trainLosses: [Float], result: ValidationResult?) throws {
+    /// One results.csv row and its TensorBoard scalars; `learningRates` are the groups' rates of the
+    /// epoch's last batch (YOLOv5 reads them before `scheduler.step()`).
+    func logEpoch(_ epoch: Int, trainLosses: [Float], result: ValidationResult?, learningRates: [Double]) throws {
         let m = result?.metrics ?? .zero
         let vl = result?.losses ?? [0, 0, 0]
-        let lrs = optimizer.groups.map(\.lr)
-        let values: [Double] = trainLosses.map(Double.init) + [m.mp, m.mr, m.map50, m.map] + vl.map(Double.init) + lrs
+        let values: [Double] = trainLosses.map(Double.init) + [m.mp, m.mr, m.map50, m.map] + vl.map(Double.init)
+            + learningRates
         try ResultsCSV(url: saveDir.appendingPathComponent("results.csv")).append(epoch: epoch, values: values)
         if let tb = tensorBoard {
             tb.addScalars(zip(ResultsCSV.keys, values).map { ($0, Float($1)) }, step: Int64(epoch))

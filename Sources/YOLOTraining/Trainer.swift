@@ -47,12 +47,13 @@ public final class Trainer {
             + "Starting training for \(epochs) epochs...")
         for epoch in startEpoch..<epochs {
             let trainLosses = try trainEpoch(epoch)
+            let lrs = optimizer.groups.map(\.lr)  // logged as YOLOv5 does: before the scheduler steps
             LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(epoch + 1)))
             let final = epoch + 1 == epochs
             let result = (!options.noval || final) ? try validate(plots: false) : nil
             let fitness = result?.metrics.fitness ?? 0
             if fitness > bestFitness { bestFitness = fitness }
-            try logEpoch(epoch, trainLosses: trainLosses, result: result)
+            try logEpoch(epoch, trainLosses: trainLosses, result: result, learningRates: lrs)
             // The stopper is updated before saving so `last` carries its state for a resume.
             let stop = stopper.shouldStop(epoch: epoch, fitness: fitness)
             if !options.nosave || final { try saveCheckpoints(epoch: epoch, fitness: fitness) }

@@ -24,7 +24,16 @@ final class TrainEndToEndTests: XCTestCase {
         XCTAssertEqual(lines.first, ResultsCSV.header())
         XCTAssertTrue(lines[0].hasPrefix("               epoch,      train/box_loss,"), lines[0])
         XCTAssertEqual(lines.count, 2, csv)
-        XCTAssertEqual(try ResultsCSV.read(exp.appendingPathComponent("results.csv")).rows.map { $0[0] }, [0])
+        let table = try ResultsCSV.read(exp.appendingPathComponent("results.csv"))
+        XCTAssertEqual(table.rows.map { $0[0] }, [0])
+        // The learning rates of the epoch's last batch, before the scheduler steps (as train.py logs
+        // them): coco8's 4 images in batches of 2 make 2 batches, warmup lasts max(3·2, 100) = 100
+        // iterations, so at the last batch (ni = 1) hyp.scratch-low's bias group is
+        // interp(1, [0, 100], [warmup_bias_lr 0.1, lr0 0.01·lf(0) = 0.01]) = 0.0991 and the two
+        // weight groups interp(1, [0, 100], [0, 0.01]) = 0.0001.
+        XCTAssertEqual(table.column("x/lr0")?.first ?? 0, 0.0991, accuracy: 1e-6)
+        XCTAssertEqual(table.column("x/lr1")?.first ?? 0, 0.0001, accuracy: 1e-8)
+        XCTAssertEqual(table.column("x/lr2")?.first ?? 0, 0.0001, accuracy: 1e-8)
 
         // The TensorBoard file: framed records with valid CRCs, the loss and metric tags at step 0.
         let events = try FileManager.default.contentsOfDirectory(atPath: exp.path).filter {

@@ -37,3 +37,6 @@ fi
 for side in $SIDES; do
     echo "$side final mAP@.5: $(tail -1 "$OUT/${side}_results.csv" | cut -d, -f7 | tr -d ' ')"
 done
+if [[ -f "$OUT/ours_results.csv" && -f "$OUT/peer_results.csv" ]]; then
+    "$PY" Tools/bench/learning_plot.py
+fi

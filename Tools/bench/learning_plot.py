@@ -1,0 +1,48 @@
+"""mAP@.5 and mAP@.5:.95 per epoch, ours vs PyTorch YOLOv5, from the two results.csv files that
+Tools/bench/learning.sh leaves; writes Tools/bench/learning/compare.png and prints a summary
+(final and best values, the first epoch each side reaches fractions of PyTorch's final mAP@.5).
+
+Usage: ~/peer-venv/bin/python Tools/bench/learning_plot.py
+"""
+import csv
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learning")
+
+
+def read(name):
+    with open(os.path.join(DIR, name)) as f:
+        rows = list(csv.reader(f))
+    header = [h.strip() for h in rows[0]]
+    cols = {h: [float(r[i]) for r in rows[1:]] for i, h in enumerate(header)}
+    return cols["epoch"], cols["metrics/mAP_0.5"], cols["metrics/mAP_0.5:0.95"]
+
+
+sides = {"ours (Swift)": read("ours_results.csv"), "PyTorch YOLOv5 7.0.14": read("peer_results.csv")}
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), tight_layout=True)
+for label, (ep, m50, m) in sides.items():
+    axes[0].plot(ep, m50, label=label, linewidth=1.2)
+    axes[1].plot(ep, m, label=label, linewidth=1.2)
+for ax, title in zip(axes, ["mAP@.5", "mAP@.5:.95"]):
+    ax.set_title(f"{title} per epoch — yolov5n from scratch, raccoon, 320, batch 16, hyp.scratch-low")
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3)
+    ax.legend()
+fig.savefig(os.path.join(DIR, "compare.png"), dpi=100)
+
+peer_final = sides["PyTorch YOLOv5 7.0.14"][1][-1]
+for label, (ep, m50, m) in sides.items():
+    reach = []
+    for frac in (0.25, 0.5, 0.75, 0.9):
+        hit = next((int(e) for e, v in zip(ep, m50) if v >= frac * peer_final), None)
+        reach.append(f"{int(frac * 100)}%: {hit}")
+    print(f"{label}: final mAP@.5 {m50[-1]:.3f} mAP@.5:.95 {m[-1]:.3f}; best mAP@.5 {max(m50):.3f} "
+          f"(epoch {int(ep[m50.index(max(m50))])}); first epoch at fractions of PyTorch's final mAP@.5: "
+          + ", ".join(reach))
+ours_final = sides["ours (Swift)"][1][-1]
+print(f"final mAP@.5 ratio ours / PyTorch: {ours_final / peer_final:.3f} (target >= 0.9)")
