@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Learning comparison (model/training issue acceptance): yolov5n from scratch on the bundled raccoon
 # set, --img 320, batch 16, hyp.scratch-low, the same number of epochs for ours and for PyTorch
-# YOLOv5 7.0.14 (peer venv, ../shared/PEER.md), AutoAnchor off on both sides. Leaves both
+# YOLOv5 7.0.14 (peer venv, ../shared/PEER.md), AutoAnchor off on both sides, and the same LR schedule:
+# 7.0's default is linear (its --cos-lr is off), ours defaults to v5.0's one-cycle cosine, so ours
+# gets --linear-lr. Leaves both
 # results.csv files under Tools/bench/learning/ and prints the final mAP@.5 of each.
 # Usage: Tools/bench/learning.sh [epochs=200] [sides="ours peer"]   (about 1.5 h for both on a quiet
 # 2-core machine; pass "peer" or "ours" to run one side only)
@@ -15,7 +17,7 @@ mkdir -p "$OUT"
 if [[ " $SIDES " == *" ours "* ]]; then
 swift build -c release --product yolo
 .build/release/yolo train --data datasets/raccoon/raccoon.yaml --cfg yolov5n.yaml --img 320 --batch-size 16 \
-    --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --noautoanchor --workers 2 --seed 0 \
+    --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --linear-lr --noautoanchor --workers 2 --seed 0 \
     --project "$OUT/runs" --name ours --exist-ok
 cp "$OUT/runs/ours/results.csv" "$OUT/ours_results.csv"
 fi

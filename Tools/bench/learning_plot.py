@@ -24,12 +24,13 @@ def read(name):
 
 
 sides = {"ours (Swift)": read("ours_results.csv"), "PyTorch YOLOv5 7.0.14": read("peer_results.csv")}
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), tight_layout=True)
+fig, axes = plt.subplots(1, 2, figsize=(12, 5), tight_layout=True)
 for label, (ep, m50, m) in sides.items():
     axes[0].plot(ep, m50, label=label, linewidth=1.2)
     axes[1].plot(ep, m, label=label, linewidth=1.2)
+fig.suptitle("yolov5n from scratch on raccoon, 320, batch 16, hyp.scratch-low, AutoAnchor off")
 for ax, title in zip(axes, ["mAP@.5", "mAP@.5:.95"]):
-    ax.set_title(f"{title} per epoch — yolov5n from scratch, raccoon, 320, batch 16, hyp.scratch-low")
+    ax.set_title(f"{title} per epoch")
     ax.set_xlabel("epoch")
     ax.grid(alpha=0.3)
     ax.legend()
@@ -44,5 +45,19 @@ for label, (ep, m50, m) in sides.items():
     print(f"{label}: final mAP@.5 {m50[-1]:.3f} mAP@.5:.95 {m[-1]:.3f}; best mAP@.5 {max(m50):.3f} "
           f"(epoch {int(ep[m50.index(max(m50))])}); first epoch at fractions of PyTorch's final mAP@.5: "
           + ", ".join(reach))
+
+
+def rolling(v, k=10):
+    return [sum(v[max(0, i - k + 1):i + 1]) / len(v[max(0, i - k + 1):i + 1]) for i in range(len(v))]
+
+
+print("first epoch the 10-epoch rolling mean of mAP@.5 reaches a level (ours / PyTorch):")
+smooth = {label: rolling(m50) for label, (_, m50, _) in sides.items()}
+for level in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    hits = [next((i for i, v in enumerate(r) if v >= level), None) for r in smooth.values()]
+    print(f"  {level:.1f}: {hits[0]} / {hits[1]}")
+for label, (_, m50, _) in sides.items():
+    print(f"{label}: mean mAP@.5 over epochs 0-99 {sum(m50[:100]) / 100:.3f}, 100-199 {sum(m50[100:200]) / 100:.3f}, "
+          f"last 20 {sum(m50[-20:]) / 20:.3f}")
 ours_final = sides["ours (Swift)"][1][-1]
 print(f"final mAP@.5 ratio ours / PyTorch: {ours_final / peer_final:.3f} (target >= 0.9)")
