@@ -165,4 +165,19 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(u.targets, [[0, 0, 0.5, 0.5, 0.2, 0.2]])
         XCTAssertEqual(u.paths, ["a"])
     }
+
+    /// collate's images are `imgs.float() / 255` exactly (IEEE division, correctly rounded, as torch
+    /// divides): every byte value maps to Float(v) / 255, which differs from Float(v) · (1/255) by
+    /// one ulp for 126 of the 256 values, so a multiply would fail here.
+    func testCollateDividesBy255Exactly() {
+        let pixels = (0..<256).flatMap { v in [UInt8(v), UInt8(v), UInt8(v)] }
+        let sample = Sample(image: Image(width: 16, height: 16, pixels: pixels), labels: [[0, 0.5, 0.5, 0.1, 0.1]])
+        let batch = collate([sample], indices: [0], paths: ["p"])
+        XCTAssertEqual(batch.images.shape, [1, 16, 16, 3])
+        let values = batch.images.scalars
+        for v in 0..<256 {
+            XCTAssertEqual(values[v * 3].bitPattern, (Float(v) / 255).bitPattern, "byte \(v)")
+        }
+        XCTAssertEqual(batch.targets, [[0, 0, 0.5, 0.5, 0.1, 0.1]])
+    }
 }
