@@ -157,7 +157,9 @@ extension Trainer {
             ema.updates = ckpt.metadata.emaUpdates
             if let s = ckpt.metadata.rngState { generator.state = s }
         }
-        LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(startEpoch)))
+        // The rate the first epoch trains at: lf(0) from scratch; when resuming at epoch e, lf(e − 1),
+        // the one train.py's scheduler left after epoch e − 1 (see `run`).
+        LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(max(startEpoch - 1, 0))))
     }
 
     func scan(_ sources: [URL], requireLabels: Bool, prefix: String) throws -> DatasetIndex {

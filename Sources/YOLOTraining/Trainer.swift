@@ -48,7 +48,10 @@ public final class Trainer {
         for epoch in startEpoch..<epochs {
             let trainLosses = try trainEpoch(epoch)
             let lrs = optimizer.groups.map(\.lr)  // logged as YOLOv5 does: before the scheduler steps
-            LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(epoch + 1)))
+            // train.py's LambdaLR: its constructor already stepped once, then train.py sets
+            // `scheduler.last_epoch = start_epoch - 1`, so the step after epoch e sets lf(e), not
+            // lf(e + 1): every epoch after warmup trains one schedule step behind (e at lf(e − 1)).
+            LRSchedule.applyEpoch(to: optimizer, lrFactor: lrFactor(Double(epoch)))
             let final = epoch + 1 == epochs
             let result = (!options.noval || final) ? try validate(plots: false) : nil
             let fitness = result?.metrics.fitness ?? 0
