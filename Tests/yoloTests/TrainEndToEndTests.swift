@@ -6,6 +6,26 @@ import XCTest
 import YOLOTraining
 
 final class TrainEndToEndTests: XCTestCase {
+    /// The learning rate after warmup runs one schedule step behind, as train.py's LambdaLR does
+    /// (`scheduler.last_epoch = start_epoch - 1`). coco8's 4 images at batch 1 make 4 batches per
+    /// epoch; warmup lasts max(3·4, 100) = 100 iterations, so epoch 25's first batch (ni = 100) is
+    /// the last warmup step (it sets 0.01·lf(25)) and epoch 26 trains at what the scheduler set
+    /// after epoch 25: lf(25), not lf(26). Default cosine one-cycle over 27 epochs, lrf 0.01:
+    /// lf(25) = (1 − cos(25π/27))/2 · (0.01 − 1) + 1 = 0.0233428 (lr 0.000233428), whereas
+    /// lf(26) = 0.0133470 (lr 0.000133470).
+    func testLearningRateAfterWarmupTrailsTheScheduleByOneEpoch() throws {
+        let tmp = try temporaryFolder(self)
+        var args = YOLOBinary.tinyTrain(project: tmp.path, epochs: 27)
+        args[args.firstIndex(of: "--batch-size")! + 1] = "1"
+        let run = try runYOLO(args + ["--noval", "--nosave"])
+        XCTAssertEqual(run.status, 0, run.output)
+        let table = try ResultsCSV.read(tmp.appendingPathComponent("exp/results.csv"))
+        let lr1 = try XCTUnwrap(table.column("x/lr1"))
+        XCTAssertEqual(lr1.count, 27)
+        XCTAssertEqual(lr1[25], 0.000233428, accuracy: 1e-8)
+        XCTAssertEqual(lr1[26], 0.000233428, accuracy: 1e-8)
+    }
+
     func testTrainThenValThenDetect() throws {
         let tmp = try temporaryFolder(self)
         let project = tmp.appendingPathComponent("runs/train").path
