@@ -7,8 +7,8 @@ public enum Allocator {
     /// glibc serves multi-megabyte buffers (decoded images, mosaic canvases) with a fresh mmap by
     /// default and returns them on free, so the next sample pays page faults and kernel zeroing
     /// again. (Tensor buffers have their own pool, `TensorMemory`.) Fixed mmap (32 MB) and trim
-    /// (256 MB) thresholds, which also stop glibc's dynamic adjustment, keep freed buffers for reuse. Idempotent; called by `DNNLBackend` and
-    /// `DataLoader` when they are made, never at import.
+    /// (256 MB) thresholds, which also stop glibc's dynamic adjustment, keep freed buffers for
+    /// reuse. Idempotent; called by `DNNLBackend` and `DataLoader` when they are made, never at import.
     public static func keepLargeFreedBlocksInHeap() { _ = configured }
 
     private static let configured: Void = {
