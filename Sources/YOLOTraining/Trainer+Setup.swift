@@ -11,6 +11,7 @@ public enum TrainError: Error, CustomStringConvertible {
     case alreadyFinished(String)
     case nothingToResume
     case badImageSize(Int, Int)
+    case imageSizeBelowFloor(Int, Int)
     case resumeFileMissing(String)
 
     public var description: String {
@@ -22,6 +23,9 @@ public enum TrainError: Error, CustomStringConvertible {
         case .nothingToResume: return "--resume: no runs/**/last.safetensors found"
         case let .resumeFileMissing(p): return "--resume \(p): no such checkpoint file"
         case let .badImageSize(s, g): return "--img-size \(s) must be a multiple of the max stride \(g)"
+        case let .imageSizeBelowFloor(s, g):
+            return "--img-size \(s) is below \(2 * g), YOLOv5's floor of twice the max stride: the stride-\(g) "
+                + "feature map would be 1x1, and BatchNorm needs more than one value per channel; use --img \(2 * g) or more"
         }
     }
 }
@@ -124,6 +128,8 @@ extension Trainer {
         evalModel = YOLOModel(spec: model.spec, using: &g)
         gridSize = max(model.strides.max() ?? 32, 32)
         for s in options.imgSize where s % gridSize != 0 { throw TrainError.badImageSize(s, gridSize) }
+        // train.py's check_img_size(imgsz, gs, floor=gs * 2).
+        for s in options.imgSize where s < 2 * gridSize { throw TrainError.imageSizeBelowFloor(s, gridSize) }
     }
 
     /// --freeze N freezes model.0 … model.{N-1}; several values freeze exactly those layers.

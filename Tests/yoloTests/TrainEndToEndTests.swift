@@ -106,6 +106,18 @@ final class TrainEndToEndTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains(data), r.output)
     }
 
+    /// `--img 32` (a 1x1 map at stride 32) is refused before training, as train.py's
+    /// check_img_size(floor=2·gs) does, instead of failing in BatchNorm at the first batch of 1.
+    func testImageSizeBelowTwiceTheStrideIsRefused() throws {
+        let tmp = try temporaryFolder(self)
+        var args = YOLOBinary.tinyTrain(project: tmp.path, epochs: 1)
+        args[args.firstIndex(of: "--img")! + 1] = "32"
+        let r = try runYOLO(args)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--img-size 32 is below 64"), r.output)
+        XCTAssertFalse(r.output.contains("crashed"), r.output)
+    }
+
     /// A zero-byte image and a label with class ≥ nc are reported by name and skipped; training goes on.
     func testCorruptFilesAreNamedAndSkipped() throws {
         let tmp = try temporaryFolder(self)
