@@ -11,10 +11,14 @@ extension Charts {
     ].map { RGB(hex: $0) }
 
     /// The "Blues" colour at `t` in 0…1 (linear between control points).
-    public static func bluesColor(_ t: Double) -> RGB {
-        let u = min(max(t.isFinite ? t : 0, 0), 1) * Double(blues.count - 1)
-        let k = min(Int(u), blues.count - 2), f = u - Double(k)
-        let a = blues[k], b = blues[k + 1]
+    public static func bluesColor(_ t: Double) -> RGB { colormap(blues, at: t) }
+
+    /// A colour map of evenly spaced samples read at `t` in 0…1 (not finite: 0), linear between
+    /// neighbouring samples, each channel rounded.
+    static func colormap(_ samples: [RGB], at t: Double) -> RGB {
+        let u = min(max(t.isFinite ? t : 0, 0), 1) * Double(samples.count - 1)
+        let k = min(Int(u), samples.count - 2), f = u - Double(k)
+        let a = samples[k], b = samples[k + 1]
         func mix(_ x: UInt8, _ y: UInt8) -> UInt8 { UInt8((Double(x) * (1 - f) + Double(y) * f).rounded()) }
         return RGB(mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b))
     }

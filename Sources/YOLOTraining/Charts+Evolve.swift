@@ -79,11 +79,5 @@ extension Charts {
     ].map { RGB(hex: $0) }
 
     /// The "viridis" colour at `t` in 0…1 (linear between the samples).
-    public static func viridisColor(_ t: Double) -> RGB {
-        let u = min(max(t.isFinite ? t : 0, 0), 1) * Double(viridis.count - 1)
-        let k = min(Int(u), viridis.count - 2), f = u - Double(k)
-        let a = viridis[k], b = viridis[k + 1]
-        func mix(_ x: UInt8, _ y: UInt8) -> UInt8 { UInt8((Double(x) * (1 - f) + Double(y) * f).rounded()) }
-        return RGB(mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b))
-    }
+    public static func viridisColor(_ t: Double) -> RGB { colormap(viridis, at: t) }
 }
