@@ -62,6 +62,19 @@ public final class BatchNorm2d: Layer, @unchecked Sendable {
         return r.output
     }
 
+    /// `silu(self(x, training:))`, YOLOv5's Conv block after its convolution. In training the
+    /// normalisation and the activation are one op (one kernel each way on the fast backend).
+    public func silu(_ x: Tensor, training: Bool) -> Tensor {
+        guard training else { return self(x, training: false).silu() }
+        precondition(x.rank >= 2 && x.shape.last == channels,
+                     "BatchNorm2d \(name): input \(x.shape) does not end in \(channels) channels")
+        let m = x.count / channels
+        precondition(m > 1, "BatchNorm2d \(name): expected more than 1 value per channel when training, got \(x.shape)")
+        let r = x.batchNormSiLUTraining(scale: weight.tensor, shift: bias.tensor, epsilon: eps)
+        updateRunningStatistics(mean: r.mean, biasedVariance: r.variance, count: m)
+        return r.output
+    }
+
     /// The running-statistics update of one training step. Plain arithmetic on the buffers'
     /// storage: nothing is recorded on the tape. `mean` and `biasedVariance` come from the
     /// kernel as values that are never on the tape.

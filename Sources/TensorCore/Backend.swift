@@ -109,6 +109,16 @@ public protocol Backend: AnyObject {
                            variance: Tensor, epsilon: Float)
         -> (input: Tensor, scale: Tensor, shift: Tensor)
 
+    /// `batchNormTraining` followed by SiLU in one kernel (YOLOv5's Conv block in training).
+    /// Returns the activated output and the batch mean and biased variance.
+    func batchNormSiLUTraining(input: Tensor, scale: Tensor, shift: Tensor, epsilon: Float)
+        -> (output: Tensor, mean: Tensor, variance: Tensor)
+    /// Backward of `batchNormSiLUTraining`: the normalised pre-activation is recomputed from
+    /// `input` and the batch statistics, so only the convolution's output is kept for it.
+    func batchNormSiLUBackward(input: Tensor, gradOutput: Tensor, scale: Tensor, shift: Tensor, mean: Tensor,
+                               variance: Tensor, epsilon: Float)
+        -> (input: Tensor, scale: Tensor, shift: Tensor)
+
     func activation(_ kind: Activation, _ x: Tensor) -> Tensor
     func activationBackward(_ kind: Activation, input: Tensor, gradOutput: Tensor) -> Tensor
 
@@ -138,6 +148,25 @@ public protocol Backend: AnyObject {
 }
 
 extension Backend {
+    /// Unfused default: batch norm, then SiLU.
+    public func batchNormSiLUTraining(input: Tensor, scale: Tensor, shift: Tensor, epsilon: Float)
+        -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let r = batchNormTraining(input: input, scale: scale, shift: shift, epsilon: epsilon)
+        return (activation(.silu, r.output), r.mean, r.variance)
+    }
+
+    /// Unfused default: the pre-activation again (batch norm with the batch's statistics is the
+    /// affine map `batchNormInference` applies), SiLU's backward, then batch norm's.
+    public func batchNormSiLUBackward(input: Tensor, gradOutput: Tensor, scale: Tensor, shift: Tensor, mean: Tensor,
+                                      variance: Tensor, epsilon: Float)
+        -> (input: Tensor, scale: Tensor, shift: Tensor) {
+        let z = batchNormInference(input: input, scale: scale, shift: shift, mean: mean, variance: variance,
+                                   epsilon: epsilon)
+        let gz = activationBackward(.silu, input: z, gradOutput: gradOutput)
+        return batchNormBackward(input: input, gradOutput: gz, scale: scale, mean: mean, variance: variance,
+                                 epsilon: epsilon)
+    }
+
     /// Unfused default: the convolution, then the activation.
     public func conv2dInference(input: Tensor, weight: Tensor, bias: Tensor?, params: Conv2DParams,
                                 activation: Activation?) -> Tensor {

@@ -49,6 +49,21 @@ extension Tensor {
         return (y, mean, variance)
     }
 
+    /// `batchNormTraining` followed by SiLU as one op (one kernel each way on the fast backend,
+    /// and only `self` is kept for the backward instead of the input and the normalised value).
+    public func batchNormSiLUTraining(scale: Tensor, shift: Tensor, epsilon: Float)
+        -> (output: Tensor, mean: Tensor, variance: Tensor) {
+        let x = self
+        let r = backend.batchNormSiLUTraining(input: x, scale: scale, shift: shift, epsilon: epsilon)
+        let (mean, variance) = (r.mean, r.variance)
+        let y = Tensor.record(r.output, inputs: [x, scale, shift]) { g in
+            let b = Engine.backend.batchNormSiLUBackward(input: x, gradOutput: g, scale: scale, shift: shift,
+                                                         mean: mean, variance: variance, epsilon: epsilon)
+            return [b.input, b.scale, b.shift]
+        }
+        return (y, mean, variance)
+    }
+
     /// Batch normalisation with fixed statistics (eval mode): an affine map per channel.
     public func batchNormInference(scale: Tensor, shift: Tensor, mean: Tensor, variance: Tensor,
                                    epsilon: Float) -> Tensor {

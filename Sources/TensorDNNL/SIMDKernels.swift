@@ -1,7 +1,7 @@
 // Element-wise, reduction and layout kernels in Swift: SIMD over unsafe buffers, large
 // tensors split over the cores. Shapes outside the fast paths fall back to the reference
 // loops (correct, slow, and rare in YOLOv5's graphs).
-import Dispatch
+import CDNNL
 import Glibc
 import RealModule
 import TensorCore
@@ -12,13 +12,36 @@ func parallelFor(_ count: Int, grain: Int = 1 << 16, _ body: (Range<Int>) -> Voi
     let chunks = min(ProcessInfoCores.count, max(1, count / grain))
     if chunks <= 1 { body(0..<count); return }
     let per = (count + chunks - 1) / chunks
+    teamPerform(chunks) { i in
+        let lo = i * per
+        body(lo..<min(count, lo + per))
+    }
+}
+
+/// Runs `body(0)…body(n − 1)` in parallel on OpenMP's thread team, the one oneDNN's
+/// primitives use: right after a primitive its workers spin waiting for more work, and a
+/// second pool (GCD) running a Swift kernel then would share the cores with them (measured:
+/// a fused batch-norm kernel on GCD ran at about half speed after each convolution).
+func teamPerform(_ n: Int, _ body: (Int) -> Void) {
+    if n <= 1 { if n == 1 { body(0) }; return }
     withoutActuallyEscaping(body) { body in
-        let task = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in
-            let lo = i * per
-            task.value(lo..<min(count, lo + per))
+        var job = TeamJob(body: body, count: n)
+        withUnsafeMutablePointer(to: &job) { p in
+            GOMP_parallel({ raw in
+                let job = raw!.assumingMemoryBound(to: TeamJob.self).pointee
+                // A nested or limited team may have fewer threads than items: stride over them.
+                let threads = Int(omp_get_num_threads())
+                var i = Int(omp_get_thread_num())
+                while i < job.count { job.body(i); i += threads }
+            }, p, UInt32(n), 0)
         }
     }
+}
+
+/// What `teamPerform` hands to the team (read-only while it runs).
+private struct TeamJob {
+    let body: (Int) -> Void
+    let count: Int
 }
 
 /// Hands a closure to worker threads; callers guarantee the chunks touch disjoint memory.

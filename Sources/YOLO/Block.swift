@@ -89,9 +89,9 @@ public final class Conv: YOLOBlock, @unchecked Sendable {
                                      stride: (conv.stride, conv.stride), padding: (conv.padding, conv.padding),
                                      groups: conv.groups, activation: activated ? .silu : nil)
         }
-        var y = conv(x)
-        if let bn { y = bn(y, training: training) }
-        return activated ? y.silu() : y
+        let y = conv(x)
+        guard let bn else { return activated ? y.silu() : y }
+        return activated ? bn.silu(y, training: training) : bn(y, training: training)
     }
 
     public func forward(_ xs: [Tensor], training: Bool) -> Tensor { self(xs[0], training: training) }

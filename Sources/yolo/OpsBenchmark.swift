@@ -24,7 +24,12 @@ struct OpsBenchmark: ParsableCommand {
         var fwd_gflops: Double, bwd_data_gflops: Double, bwd_weights_gflops: Double
         var engine_ms: Double, onednn_ms: Double
     }
-    struct Bandwidth: Codable { var copy_gbs: Double, batchnorm_gbs: Double, silu_gbs: Double }
+    struct Bandwidth: Codable {
+        var copy_gbs: Double, batchnorm_gbs: Double, silu_gbs: Double
+        /// Batch norm then SiLU, forward and backward: oneDNN's two primitives each way, and the
+        /// fused kernel YOLOv5's Conv block trains with.
+        var bn_silu_unfused_ms: Double, bn_silu_fused_ms: Double
+    }
     struct Report: Codable { var conv: [ConvRow]; var bandwidth: Bandwidth }
 
     func run() throws {
@@ -90,8 +95,20 @@ struct OpsBenchmark: ParsableCommand {
             _ = backend.activation(.silu, x)
             _ = backend.activationBackward(.silu, input: x, gradOutput: gy)
         }
+        let unfused = medianMilliseconds(repeats: repeats) {
+            let r = backend.batchNormTraining(input: x, scale: scale, shift: shift, epsilon: 1e-3)
+            _ = backend.activation(.silu, r.output)
+            let gz = backend.activationBackward(.silu, input: r.output, gradOutput: gy)
+            _ = backend.batchNormBackward(input: x, gradOutput: gz, scale: scale, mean: r.mean, variance: r.variance,
+                                          epsilon: 1e-3)
+        }
+        let fused = medianMilliseconds(repeats: repeats) {
+            let r = backend.batchNormSiLUTraining(input: x, scale: scale, shift: shift, epsilon: 1e-3)
+            _ = backend.batchNormSiLUBackward(input: x, gradOutput: gy, scale: scale, shift: shift, mean: r.mean,
+                                              variance: r.variance, epsilon: 1e-3)
+        }
         return Bandwidth(copy_gbs: 2 * bytes / (copy / 1e3) / 1e9, batchnorm_gbs: 5 * bytes / (bn / 1e3) / 1e9,
-                         silu_gbs: 5 * bytes / (silu / 1e3) / 1e9)
+                         silu_gbs: 5 * bytes / (silu / 1e3) / 1e9, bn_silu_unfused_ms: unfused, bn_silu_fused_ms: fused)
     }
 
     func printTable(_ r: Report) {
@@ -109,5 +126,7 @@ struct OpsBenchmark: ParsableCommand {
         print(String(format: "bandwidth GB/s: copy %.1f  batch-norm fwd+bwd %.1f (%.0f%%)  SiLU fwd+bwd %.1f (%.0f%%)",
                      b.copy_gbs, b.batchnorm_gbs, 100 * b.batchnorm_gbs / b.copy_gbs, b.silu_gbs,
                      100 * b.silu_gbs / b.copy_gbs))
+        print(String(format: "batch norm + SiLU fwd+bwd (%@): oneDNN unfused %.2f ms, fused %.2f ms",
+                     "\(batch)x80x80x32", b.bn_silu_unfused_ms, b.bn_silu_fused_ms))
     }
 }

@@ -96,6 +96,13 @@ final class NNOpGradientTests: XCTestCase {
         }
     }
 
+    func testBatchNormSiLUTraining() {
+        let x = Tensor.random([2, 3, 3, 5], seed: 315)
+        checkGradients([x, Tensor.random([5], seed: 316, lo: 0.5, hi: 1.5), Tensor.random([5], seed: 317)]) { xs in
+            xs[0].batchNormSiLUTraining(scale: xs[1], shift: xs[2], epsilon: 1e-3).output
+        }
+    }
+
     func testBatchNormInference() {
         let x = Tensor.random([2, 3, 3, 4], seed: 310)
         let mean = Tensor.random([4], seed: 311)

@@ -33,6 +33,48 @@ final class KernelParityTests: XCTestCase {
         }
     }
 
+    func testBatchNormSiLUFusedMatchesUnfused() {
+        // Channel counts below, at and past the 16-lane blocks (scalar tails); rows past one
+        // statistics block and one core's share; large offsets test the variance's cancellation.
+        for (shape, offset) in [([3, 5, 7, 6], Float(0)), ([2, 4, 4, 16], 0), ([4, 20, 20, 40], 0),
+                                ([16, 40, 40, 32], 0), ([10, 3], 0), ([2, 30, 30, 16], 100)] {
+            let c = shape.last!
+            let x = Tensor.random(shape, seed: 21, lo: -4 + offset, hi: 3 + offset)
+            let g = Tensor.random([c], seed: 22, lo: 0.5, hi: 1.5), b = Tensor.random([c], seed: 23)
+            let gy = Tensor.random(shape, seed: 24)
+            let f = fast.batchNormSiLUTraining(input: x, scale: g, shift: b, epsilon: 1e-3)
+            let r = oracle.batchNormSiLUTraining(input: x, scale: g, shift: b, epsilon: 1e-3)
+            assertClose(f.output, r.output, rtol: 1e-4, atol: 1e-5, "\(shape)")
+            assertClose(f.mean, r.mean, rtol: 1e-6, atol: 1e-6, "\(shape)")
+            assertClose(f.variance, r.variance, rtol: 1e-5, atol: 1e-6, "\(shape)")
+            let fb = fast.batchNormSiLUBackward(input: x, gradOutput: gy, scale: g, shift: b, mean: r.mean,
+                                                variance: r.variance, epsilon: 1e-3)
+            let rb = oracle.batchNormSiLUBackward(input: x, gradOutput: gy, scale: g, shift: b, mean: r.mean,
+                                                  variance: r.variance, epsilon: 1e-3)
+            assertClose(fb.input, rb.input, rtol: 1e-3, atol: 1e-4, "\(shape)")
+            assertClose(fb.scale, rb.scale, rtol: 1e-4, atol: 1e-3, "\(shape)")
+            assertClose(fb.shift, rb.shift, rtol: 1e-4, atol: 1e-3, "\(shape)")
+        }
+    }
+
+    func testBatchNormSiLUFusedOverTheExponentialsRange() {
+        // γ = 60 spreads the normalised values over about ±100: past both clamps of the SIMD
+        // exponential (−87.3, 88.3), where SiLU is the identity or zero.
+        let c = 16, m = 512
+        let x = Tensor(shape: [m, c], scalars: (0..<(m * c)).map { Float($0 / c) / Float(m) - 0.5 })
+        let g = Tensor(repeating: 60, shape: [c]), b = Tensor.random([c], seed: 25)
+        let gy = Tensor.random([m, c], seed: 26)
+        let f = fast.batchNormSiLUTraining(input: x, scale: g, shift: b, epsilon: 1e-3)
+        let r = oracle.batchNormSiLUTraining(input: x, scale: g, shift: b, epsilon: 1e-3)
+        XCTAssertGreaterThan(r.output.scalars.max()!, 90)
+        assertClose(f.output, r.output, rtol: 1e-5, atol: 1e-5)
+        let fb = fast.batchNormSiLUBackward(input: x, gradOutput: gy, scale: g, shift: b, mean: r.mean,
+                                            variance: r.variance, epsilon: 1e-3)
+        let rb = oracle.batchNormSiLUBackward(input: x, gradOutput: gy, scale: g, shift: b, mean: r.mean,
+                                              variance: r.variance, epsilon: 1e-3)
+        assertClose(fb.input, rb.input, rtol: 1e-3, atol: 1e-3)
+    }
+
     func testActivations() {
         let x = Tensor.random([2, 5, 3, 7], seed: 7, lo: -5, hi: 5)
         let gy = Tensor.random(x.shape, seed: 8)

@@ -103,11 +103,10 @@ final class ModelParityTests: XCTestCase {
         XCTAssertTrue(model.batchNorms.isEmpty, "\(name): BatchNorms left after fuse")
         XCTAssertFalse(model.stateDict.keys.contains { $0.contains(".bn.") }, name)
         XCTAssertNotNil(model.stateDict[name == "yolov5n" ? "model.0.conv.bias" : "model.0.conv.conv.bias"])
+        // Against the reference's own fused model: folding rounds differently, and this network
+        // amplifies rounding (torch's fused and unfused v5.0 yolov5s outputs differ by 3.8e-5 of
+        // their range), so the unfused outputs are no 1e-4 yardstick for a fused model.
         let fused = model(x, training: false)
-        assertMaps(fused, ref, prefix: "eval", "\(name) fused eval")
-        for (a, b) in zip(fused, eval) {
-            let scale = b.scalars.reduce(0) { max($0, abs($1)) }
-            assertClose(a, b, rtol: 0, atol: 1e-4 * scale, "\(name) fused vs unfused")
-        }
+        assertMaps(fused, ref, prefix: "fused", "\(name) fused eval")
     }
 }
