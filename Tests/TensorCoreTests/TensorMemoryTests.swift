@@ -47,6 +47,19 @@ final class TensorMemoryTests: XCTestCase {
         pool.deallocate(d, byteCount: 2 << 20)
     }
 
+    func testSlackGrowsWithTheHighWaterMark() {
+        // High-water mark 8 MiB, slack max(1 MiB, 8/2 MiB) = 4 MiB: the bound is 12 MiB.
+        let pool = TensorMemory(mappedThreshold: 1 << 20, slack: 1 << 20, slackFraction: 0.5)
+        let a = pool.allocate(byteCount: 4 << 20), b = pool.allocate(byteCount: 4 << 20)
+        pool.deallocate(a, byteCount: 4 << 20)
+        pool.deallocate(b, byteCount: 4 << 20)
+        // 6 in use + 8 cached = 14 > 12: one 4 MiB block goes (6 + 4 = 10 ≤ 12), one stays.
+        let c = pool.allocate(byteCount: 6 << 20)
+        XCTAssertEqual(pool.cachedBytes, 4 << 20)
+        pool.deallocate(c, byteCount: 6 << 20)
+        XCTAssertEqual(pool.cachedBytes, 10 << 20)
+    }
+
     func testConcurrentUseKeepsTheBooksBalanced() {
         let pool = TensorMemory(mappedThreshold: 1 << 20, slack: 1 << 20)
         DispatchQueue.concurrentPerform(iterations: 8) { i in
