@@ -28,3 +28,16 @@ public struct Image: Sendable, Equatable {
         set { pixels[(y * width + x) * 3 + c] = newValue }
     }
 }
+
+extension Image {
+    /// Sets the pixels of `columns` x `rows` (inside the image) to `value` in all channels.
+    mutating func fill(columns: Range<Int>, rows: Range<Int>, with value: UInt8) {
+        guard !columns.isEmpty else { return }
+        let w = width
+        pixels.withUnsafeMutableBufferPointer { p in
+            for y in rows {
+                (p.baseAddress! + (y * w + columns.lowerBound) * 3).update(repeating: value, count: columns.count * 3)
+            }
+        }
+    }
+}

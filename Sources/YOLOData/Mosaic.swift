@@ -20,9 +20,29 @@ public struct MosaicTile: Sendable {
 /// tile 0 ends at the centre (top left), 1 starts right of it (top right), 2 below (bottom left),
 /// 3 diagonally (bottom right); each is cropped to the canvas from the side away from the centre.
 /// Returns labels `[class, x1, y1, x2, y2]` in canvas pixels, clipped to [0, 2s].
-public func placeMosaic(_ tiles: [MosaicTile], size s: Int, center: (x: Int, y: Int)) -> (image: Image, targets: [[Float]]) {
+///
+/// With a `region` (columns, rows), only that part of the canvas is painted (grey and tiles): the
+/// warp that follows reads nothing else (`affineWarpSourceRegion`), and at scales above 1 it reads
+/// a quarter of the canvas or less. The rest is left as it comes from the allocator, or set to
+/// `outside` (tests use it to show nothing there is read).
+public func placeMosaic(_ tiles: [MosaicTile], size s: Int, center: (x: Int, y: Int),
+                        region: (columns: Range<Int>, rows: Range<Int>)? = nil,
+                        outside: UInt8? = nil) -> (image: Image, targets: [[Float]]) {
     precondition(tiles.count == 4, "a mosaic has 4 tiles")
-    var canvas = Image(width: 2 * s, height: 2 * s, fill: 114)
+    let side = 2 * s
+    let painted = region.map { ($0.columns.clamped(to: 0..<side), $0.rows.clamped(to: 0..<side)) }
+        ?? (0..<side, 0..<side)
+    var canvas: Image
+    if painted == (0..<side, 0..<side) {
+        canvas = Image(width: side, height: side, fill: 114)
+    } else if let outside {
+        canvas = Image(width: side, height: side, fill: outside)
+        canvas.fill(columns: painted.0, rows: painted.1, with: 114)
+    } else {
+        canvas = Image(width: side, height: side,
+                       pixels: [UInt8](unsafeUninitializedCapacity: side * side * 3) { _, n in n = side * side * 3 })
+        canvas.fill(columns: painted.0, rows: painted.1, with: 114)
+    }
     var targets: [[Float]] = []
     let (xc, yc) = center
     for (i, tile) in tiles.enumerated() {
@@ -43,7 +63,12 @@ public func placeMosaic(_ tiles: [MosaicTile], size s: Int, center: (x: Int, y: 
             a = (xc, yc, min(xc + w, 2 * s), min(2 * s, yc + h))
             b = (0, 0, min(w, a.2 - a.0), min(a.3 - a.1, h))
         }
-        blit(tile.image, rect: (b.0, b.1, b.2 - b.0, b.3 - b.1), into: &canvas, x: a.0, y: a.1)
+        // The tile's canvas rectangle a, cut to the painted region, and the same cut in the tile.
+        let x0 = max(a.0, painted.0.lowerBound), x1 = min(a.2, painted.0.upperBound)
+        let y0 = max(a.1, painted.1.lowerBound), y1 = min(a.3, painted.1.upperBound)
+        if x0 < x1 && y0 < y1 {
+            blit(tile.image, rect: (b.0 + x0 - a.0, b.1 + y0 - a.1, x1 - x0, y1 - y0), into: &canvas, x: x0, y: y0)
+        }
         let padW = Double(a.0 - b.0), padH = Double(a.1 - b.1)
         targets += xywhnToXyxy(tile.labels, width: Double(w), height: Double(h), padX: padW, padY: padH)
     }
@@ -66,10 +91,17 @@ public func loadMosaic(index: Int, imageSize s: Int, pool: [Int], hyp: Augmentat
     for _ in 0..<3 { indices.append(pool[Int(g.nextDouble() * Double(pool.count))]) }
     indices.shuffleInPlace(using: &g)
     let tiles = try indices.map(load)
-    let (canvas, targets) = placeMosaic(tiles, size: s, center: (xc, yc))
-    return randomPerspective(canvas, targets: targets, degrees: hyp.degrees, translate: hyp.translate,
-                             scale: hyp.scale, shear: hyp.shear, perspective: hyp.perspective, border: border,
-                             using: &g)
+    // random_perspective's draws come next; drawn first here (building the canvas draws nothing)
+    // so that only the part of the canvas the warp reads is painted.
+    let draws = PerspectiveDraws.sample(degrees: hyp.degrees, translate: hyp.translate, scale: hyp.scale,
+                                        shear: hyp.shear, perspective: hyp.perspective, using: &g)
+    let projective = hyp.perspective != 0
+    let side = 2 * s, out = side + 2 * border
+    let region = projective ? nil : affineWarpSourceRegion(
+        matrix: draws.matrix(inputWidth: side, inputHeight: side, outputWidth: out, outputHeight: out),
+        width: out, height: out, sourceWidth: side, sourceHeight: side)
+    let (canvas, targets) = placeMosaic(tiles, size: s, center: (xc, yc), region: region)
+    return applyPerspective(canvas, targets: targets, draws: draws, projective: projective, border: border)
 }
 
 /// YOLOv5 mixup: ratio r ~ Beta(32, 32) (YOLOv5 7.0), pixels r·a + (1 − r)·b truncated to UInt8,

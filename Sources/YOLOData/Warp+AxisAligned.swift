@@ -2,6 +2,37 @@
 // warp with degrees = shear = perspective = 0. Separable, so a horizontal pass per source row and a
 // vertical pass per output row, each SIMD; byte-identical to the per-pixel `remapReference`.
 
+/// Per output column x of the separable remap: the left tap's source column ix and its weight α
+/// (ix = −2, α = 0 for a column entirely outside), handed to `each`; returns the source columns
+/// read, as a range and as (first, last) (first > last when none).
+@discardableResult
+func axisAlignedColumns(width: Int, sourceWidth sw: Int, m0: Float, m2: Float,
+                        _ each: (_ x: Int, _ ix: Int, _ alpha: Float) -> Void = { _, _, _ in })
+    -> (columns: Range<Int>, bounds: (Int, Int)) {
+    var first = sw, last = -1
+    for x in 0..<width {
+        let sx = fusedMultiplyAdd(m0, Float(x), m2)
+        var ix = -2, alpha: Float = 0
+        if sx > -2 && sx < Float(sw + 1) {
+            ix = floorToInt(sx)
+            alpha = sx - Float(ix)
+            first = min(first, max(ix, 0))
+            last = max(last, min(ix + 1, sw - 1))
+        }
+        each(x, ix, alpha)
+    }
+    return (first..<max(first, last + 1), (first, last))
+}
+
+/// Output row y of the separable remap: the upper tap's source row iy and its weight β, or nil
+/// when the row is all border (rows iy and iy + 1 are read where inside the source).
+@inline(__always) func axisAlignedRow(_ y: Int, sourceHeight sh: Int, m4: Float, m5: Float) -> (iy: Int, beta: Float)? {
+    let sy = Float(y) * m4 + m5
+    guard sy > -2 && sy < Float(sh + 1) else { return nil }
+    let iy = floorToInt(sy)
+    return (iy, sy - Float(iy))
+}
+
 /// The affine remap when the inverse matrix has no rotation or shear (m1 = m3 = 0: scale and
 /// translate only, YOLOv5's mosaic warp with degrees = shear = 0). Then the source x depends on
 /// the output column only and the source y on the row only, so OpenCV's blend
@@ -25,19 +56,10 @@ func remapAxisAligned(_ image: Image, width: Int, height: Int, border: UInt8, m0
     padded.initialize(repeating: b, count: paddedCount)
     slots.initialize(repeating: b, count: 3 * stride)
     defer { offsets.deallocate(); alphas.deallocate(); padded.deallocate(); slots.deallocate() }
-    var first = sw, last = -1  // the source columns read
-    for x in 0..<width {
-        let sx = fusedMultiplyAdd(m0, Float(x), m2)
-        var ix = -2, alpha: Float = 0
-        if sx > -2 && sx < Float(sw + 1) {
-            ix = floorToInt(sx)
-            alpha = sx - Float(ix)
-            first = min(first, max(ix, 0))
-            last = max(last, min(ix + 1, sw - 1))
-        }
+    let (first, last) = axisAlignedColumns(width: width, sourceWidth: sw, m0: m0, m2: m2) { x, ix, alpha in
         offsets[x] = (ix + 2) * 3
         alphas[x] = alpha
-    }
+    }.bounds
     return [UInt8](unsafeUninitializedCapacity: n * height) { out, count in
         image.pixels.withUnsafeBufferPointer { src in
             var rows = HorizontalRows(source: src.baseAddress!, sourceWidth: sw, width: width, offsets: offsets,
@@ -45,12 +67,10 @@ func remapAxisAligned(_ image: Image, width: Int, height: Int, border: UInt8, m0
                                       slots: slots, stride: stride)
             for y in 0..<height {
                 let d = out.baseAddress! + y * n
-                let sy = Float(y) * m4 + m5
-                guard sy > -2 && sy < Float(sh + 1) else {
+                guard let (iy, beta) = axisAlignedRow(y, sourceHeight: sh, m4: m4, m5: m5) else {
                     d.initialize(repeating: border, count: n)
                     continue
                 }
-                let iy = floorToInt(sy), beta = sy - Float(iy)
                 let borderRow = UnsafePointer(slots + 2 * stride)
                 let h0 = iy >= 0 && iy < sh ? rows.row(iy, keep: Int.min) : borderRow
                 let h1 = iy + 1 >= 0 && iy + 1 < sh ? rows.row(iy + 1, keep: iy) : borderRow

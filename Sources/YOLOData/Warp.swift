@@ -62,14 +62,35 @@ public struct Matrix3: Sendable, Equatable {
 
 /// cv2.warpAffine(image, matrix[:2], (width, height), borderValue=(border,)*3) with INTER_LINEAR.
 public func warpAffine(_ image: Image, matrix: Matrix3, width: Int, height: Int, border: UInt8 = 114) -> Image {
-    // OpenCV inverts only the 2x3 part (the affine inverse), in double.
+    remap(image, width: width, height: height, border: border, inverse: affineInverse(matrix), projective: false)
+}
+
+/// The inverse warpAffine samples through: OpenCV inverts only the 2x3 part, in double, then
+/// rounds to float.
+func affineInverse(_ matrix: Matrix3) -> [Float] {
     let a = matrix.m
     var det = a[0] * a[4] - a[1] * a[3]
     det = det != 0 ? 1 / det : 0
     let i0 = a[4] * det, i1 = -a[1] * det, i3 = -a[3] * det, i4 = a[0] * det
     let i2 = -i0 * a[2] - i1 * a[5], i5 = -i3 * a[2] - i4 * a[5]
-    let m = [i0, i1, i2, i3, i4, i5, 0, 0, 1].map { Float($0) }
-    return remap(image, width: width, height: height, border: border, inverse: m, projective: false)
+    return [i0, i1, i2, i3, i4, i5, 0, 0, 1].map { Float($0) }
+}
+
+/// The source pixels `warpAffine(_, matrix:, width:, height:)` of a `sourceWidth` x
+/// `sourceHeight` image reads, when its inverse only scales and translates (the separable path):
+/// columns and rows, empty when none. Nil for other matrices (then any pixel may be read).
+func affineWarpSourceRegion(matrix: Matrix3, width: Int, height: Int, sourceWidth sw: Int, sourceHeight sh: Int)
+    -> (columns: Range<Int>, rows: Range<Int>)? {
+    let m = affineInverse(matrix)
+    guard m[1] == 0 && m[3] == 0 && sw > 0 && sh > 0 else { return nil }
+    let columns = axisAlignedColumns(width: width, sourceWidth: sw, m0: m[0], m2: m[2]).columns
+    var first = sh, last = -1
+    for y in 0..<height {
+        guard let iy = axisAlignedRow(y, sourceHeight: sh, m4: m[4], m5: m[5])?.iy else { continue }
+        first = min(first, max(iy, 0))
+        last = max(last, min(iy + 1, sh - 1))
+    }
+    return (columns, first..<max(first, last + 1))
 }
 
 /// cv2.warpPerspective(image, matrix, (width, height), borderValue=(border,)*3) with INTER_LINEAR.

@@ -41,6 +41,21 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(boxed.image[0, 70, 0], 114)
     }
 
+    func testHorizontalFlipMatchesPixelByPixelMirrorAtEveryWidth() {
+        // Widths on both sides of the 4-pixel blocks' limits (x + 6 ≤ w) and the scalar tail.
+        var g = SeededGenerator(seed: 9)
+        for w in 1...41 {
+            for h in [1, 3] {
+                let image = Image(width: w, height: h, pixels: (0..<(w * h * 3)).map { _ in UInt8.random(in: 0...255, using: &g) })
+                var want = image
+                for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                    want.pixels[(y * w + x) * 3 + c] = image.pixels[(y * w + (w - 1 - x)) * 3 + c]
+                } } }
+                XCTAssertEqual(image.flippedHorizontally(), want, "\(w)x\(h)")
+            }
+        }
+    }
+
     func testFlipsAreInvolutions() {
         let image = patternImage(width: 7, height: 5)
         XCTAssertEqual(image.flippedHorizontally().flippedHorizontally(), image)

@@ -6,6 +6,8 @@ LoadImagesAndLabels over coco128's train images at 640, batch 16, augment=True w
 hyp.scratch-low.yaml (mosaic, random_perspective, HSV, flips), shuffle, 2 workers. The batches
 are taken as one continuous stream (YOLOv5's InfiniteDataLoader keeps its workers across
 epochs): one warm-up batch untimed, then two passes' worth of batches (2 x len(loader)) timed.
+Each batch is brought to what the model takes, `imgs.float() / 255` as train.py does next (ours
+collates to that float batch in its workers).
 Prints one JSON object: {"images_per_second": ...}.
 
 YOLOv5 writes labels/*.cache next to the labels, so the dataset is copied to a temporary folder
@@ -58,6 +60,9 @@ def main():
         start = time.perf_counter()
         for _ in range(timed):
             imgs, targets, paths, shapes = next(batches)
+            # train.py's next step, on the training loop's thread: ours hands over float batches already
+            # divided by 255 (collate does it in the workers), so the peer's batch is taken to the same point.
+            imgs = imgs.float() / 255
             images += imgs.shape[0]
         seconds = time.perf_counter() - start
         print(json.dumps({"images_per_second": images / seconds, "images": images, "seconds": seconds,
