@@ -44,12 +44,6 @@ private struct TeamJob {
     let count: Int
 }
 
-/// Hands a closure to worker threads; callers guarantee the chunks touch disjoint memory.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
 enum ProcessInfoCores {
     static let count: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 }

@@ -33,6 +33,29 @@ public func resize(_ image: Image, width: Int, height: Int, interpolation: Inter
     return resizeLinear(image, width: width, height: height, scaleX: scaleX, scaleY: scaleY, areaMode: method == .area)
 }
 
+/// The exact 2x shrink (load_image's 640 → 320 for most COCO images): (a + b + c + d + 2) >> 2
+/// per channel over each 2x2 block, as OpenCV's resizeAreaFast_ rounds it; rows as byte triples
+/// summed in UInt16.
+private func resizeHalf(_ image: Image, width: Int, height: Int) -> Image {
+    let sw = image.width, rowBytes = width * 3
+    let pixels = [UInt8](unsafeUninitializedCapacity: rowBytes * height) { out, count in
+        image.pixels.withUnsafeBufferPointer { src in
+            for dy in 0..<height {
+                let r0 = src.baseAddress! + 2 * dy * sw * 3, r1 = r0 + sw * 3
+                let d = out.baseAddress! + dy * rowBytes
+                for dx in 0..<width {
+                    let a = r0 + 6 * dx, b = r1 + 6 * dx, o = d + 3 * dx
+                    o[0] = UInt8(truncatingIfNeeded: (UInt16(a[0]) &+ UInt16(a[3]) &+ UInt16(b[0]) &+ UInt16(b[3]) &+ 2) >> 2)
+                    o[1] = UInt8(truncatingIfNeeded: (UInt16(a[1]) &+ UInt16(a[4]) &+ UInt16(b[1]) &+ UInt16(b[4]) &+ 2) >> 2)
+                    o[2] = UInt8(truncatingIfNeeded: (UInt16(a[2]) &+ UInt16(a[5]) &+ UInt16(b[2]) &+ UInt16(b[5]) &+ 2) >> 2)
+                }
+            }
+        }
+        count = rowBytes * height
+    }
+    return Image(width: width, height: height, pixels: pixels)
+}
+
 /// Fixed-point interpolation coefficients for one axis: source index and 11-bit weights.
 struct LinearAxis {
     var index: [Int32]  // first source index (clamped)
@@ -73,56 +96,65 @@ private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Doubl
     let xs = LinearAxis(destination: width, source: image.width, scale: scaleX, areaMode: areaMode, clampCoordinate: true)
     let ys = LinearAxis(destination: height, source: image.height, scale: scaleY, areaMode: areaMode, clampCoordinate: false)
     let sw = image.width, sh = image.height, rowCount = width * 3
-    var out = [UInt8](repeating: 0, count: width * height * 3)
-    // Two horizontally resized source rows (Int32, value·2048), reused while sy is unchanged.
-    var rows = [Int32](repeating: 0, count: rowCount * 2)
+    // Per output column: the byte offsets of the two source pixels and their weights (the right
+    // tap clamped to the last pixel), so the horizontal pass reads no arrays.
+    let left = UnsafeMutablePointer<Int>.allocate(capacity: width), right = UnsafeMutablePointer<Int>.allocate(capacity: width)
+    let a0s = UnsafeMutablePointer<Int32>.allocate(capacity: width), a1s = UnsafeMutablePointer<Int32>.allocate(capacity: width)
+    // Two horizontally resized source rows (Int32, value·2048), reused while the rows are unchanged.
+    let rowBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: rowCount * 2)
+    defer { left.deallocate(); right.deallocate(); a0s.deallocate(); a1s.deallocate(); rowBuffer.deallocate() }
+    for dx in 0..<width {
+        let sx = Int(xs.index[dx]) * 3
+        left[dx] = sx
+        right[dx] = min(sx + 3, (sw - 1) * 3)
+        a0s[dx] = Int32(xs.w0[dx])
+        a1s[dx] = Int32(xs.w1[dx])
+    }
+    var slots = (rowBuffer, rowBuffer + rowCount)
     var rowIndex = (-1, -1)
-    image.pixels.withUnsafeBufferPointer { src in
-        rows.withUnsafeMutableBufferPointer { rowBuffer in
-            out.withUnsafeMutableBufferPointer { dst in
-                func horizontal(_ sy: Int, into slot: Int) {
-                    let s = src.baseAddress! + sy * sw * 3
-                    let r = rowBuffer.baseAddress! + slot * rowCount
-                    for dx in 0..<width {
-                        let sx = Int(xs.index[dx]) * 3
-                        let a0 = Int32(xs.w0[dx]), a1 = Int32(xs.w1[dx])
-                        let sx1 = min(sx + 3, (sw - 1) * 3)
-                        for c in 0..<3 {
-                            r[dx * 3 + c] = Int32(s[sx + c]) * a0 + Int32(s[sx1 + c]) * a1
-                        }
-                    }
+    let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+        image.pixels.withUnsafeBufferPointer { src in
+            func horizontal(_ sy: Int, into r: UnsafeMutablePointer<Int32>) {
+                let s = src.baseAddress! + sy * sw * 3
+                for dx in 0..<width {
+                    let p0 = s + left[dx], p1 = s + right[dx], a0 = a0s[dx], a1 = a1s[dx], o = r + dx * 3
+                    o[0] = Int32(p0[0]) &* a0 &+ Int32(p1[0]) &* a1
+                    o[1] = Int32(p0[1]) &* a0 &+ Int32(p1[1]) &* a1
+                    o[2] = Int32(p0[2]) &* a0 &+ Int32(p1[2]) &* a1
                 }
-                for dy in 0..<height {
-                    let sy = Int(ys.index[dy])
-                    let r0 = min(max(sy, 0), sh - 1), r1 = min(max(sy + 1, 0), sh - 1)
-                    if rowIndex.0 != r0 {
-                        if rowIndex.1 == r0 {
-                            // Slide: the old second row becomes the first.
-                            for i in 0..<rowCount { rowBuffer[i] = rowBuffer[rowCount + i] }
-                        } else {
-                            horizontal(r0, into: 0)
-                        }
-                        rowIndex.0 = r0
-                        rowIndex.1 = -1
+            }
+            for dy in 0..<height {
+                let sy = Int(ys.index[dy])
+                let r0 = min(max(sy, 0), sh - 1), r1 = min(max(sy + 1, 0), sh - 1)
+                if rowIndex.0 != r0 {
+                    if rowIndex.1 == r0 {
+                        // Slide: the old second row becomes the first.
+                        slots = (slots.1, slots.0)
+                    } else {
+                        horizontal(r0, into: slots.0)
                     }
-                    if rowIndex.1 != r1 { horizontal(r1, into: 1); rowIndex.1 = r1 }
-                    let b0 = Int32(ys.w0[dy]), b1 = Int32(ys.w1[dy])
-                    let d = dst.baseAddress! + dy * rowCount
-                    let s0 = rowBuffer.baseAddress!, s1 = rowBuffer.baseAddress! + rowCount
-                    for i in 0..<rowCount {
-                        let v = ((b0 &* (s0[i] >> 4)) >> 16) &+ ((b1 &* (s1[i] >> 4)) >> 16) &+ 2
-                        d[i] = UInt8(clamping: v >> 2)
-                    }
+                    rowIndex.0 = r0
+                    rowIndex.1 = -1
+                }
+                if rowIndex.1 != r1 { horizontal(r1, into: slots.1); rowIndex.1 = r1 }
+                let b0 = Int32(ys.w0[dy]), b1 = Int32(ys.w1[dy])
+                let d = out.baseAddress! + dy * rowCount
+                let s0 = slots.0, s1 = slots.1
+                for i in 0..<rowCount {
+                    let v = ((b0 &* (s0[i] >> 4)) >> 16) &+ ((b1 &* (s1[i] >> 4)) >> 16) &+ 2
+                    d[i] = UInt8(clamping: v >> 2)
                 }
             }
         }
+        count = width * height * 3
     }
-    return Image(width: width, height: height, pixels: out)
+    return Image(width: width, height: height, pixels: pixels)
 }
 
 /// Integer shrink factors: the mean of each sx x sy block (OpenCV resizeAreaFast_; the 2x2 case
 /// rounds as (sum + 2) >> 2, the others as round-half-even of sum · (1/area) in float).
 private func resizeAreaFast(_ image: Image, width: Int, height: Int, sx: Int, sy: Int) -> Image {
+    if sx == 2 && sy == 2 { return resizeHalf(image, width: width, height: height) }
     let sw = image.width, area = sx * sy
     let inverse = 1 / Float(area)
     var out = [UInt8](repeating: 0, count: width * height * 3)

@@ -75,7 +75,10 @@ struct ModelBenchmark: ParsableCommand {
 
     /// Rows [image, class, x, y, w, h] of the first `count` label files (sorted by name).
     static func targets(_ folder: String, count: Int) throws -> [[Float]] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".txt") }.sorted()
+        guard let all = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw ValidationError("\(folder): no such label folder (run from the repository root, or pass --labels)")
+        }
+        let files = all.filter { $0.hasSuffix(".txt") }.sorted()
         guard files.count >= count else { throw ValidationError("\(folder): fewer than \(count) label files") }
         var rows: [[Float]] = []
         for (i, f) in files.prefix(count).enumerated() {

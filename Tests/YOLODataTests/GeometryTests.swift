@@ -41,6 +41,26 @@ final class GeometryTests: XCTestCase {
         XCTAssertEqual(boxed.image[0, 70, 0], 114)
     }
 
+    func testExactHalfShrinkIsTheRounded2x2Mean() {
+        // cv2.resize at exactly half size (INTER_AREA, and INTER_LINEAR, which OpenCV sends to the
+        // area path): (a + b + c + d + 2) >> 2 per channel, worked here pixel by pixel.
+        var g = SeededGenerator(seed: 4)
+        for (w, h) in [(1, 1), (2, 3), (7, 5), (160, 120), (33, 1)] {
+            let sw = 2 * w, sh = 2 * h
+            let image = Image(width: sw, height: sh, pixels: (0..<(sw * sh * 3)).map { _ in UInt8.random(in: 0...255, using: &g) })
+            var want = [UInt8](repeating: 0, count: w * h * 3)
+            for y in 0..<h { for x in 0..<w { for c in 0..<3 {
+                let p = { (yy: Int, xx: Int) in Int(image.pixels[(yy * sw + xx) * 3 + c]) }
+                want[(y * w + x) * 3 + c] = UInt8((p(2 * y, 2 * x) + p(2 * y, 2 * x + 1) + p(2 * y + 1, 2 * x)
+                                                   + p(2 * y + 1, 2 * x + 1) + 2) >> 2)
+            } } }
+            for interpolation in [Interpolation.area, .linear] {
+                XCTAssertEqual(resize(image, width: w, height: h, interpolation: interpolation).pixels, want,
+                               "\(sw)x\(sh) \(interpolation)")
+            }
+        }
+    }
+
     func testHorizontalFlipMatchesPixelByPixelMirrorAtEveryWidth() {
         // Widths on both sides of the 4-pixel blocks' limits (x + 6 ≤ w) and the scalar tail.
         var g = SeededGenerator(seed: 9)

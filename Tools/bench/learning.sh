@@ -16,6 +16,7 @@ PY=${PEER_PYTHON:-$HOME/peer-venv/bin/python}
 mkdir -p "$OUT"
 if [[ " $SIDES " == *" ours "* ]]; then
 swift build -c release --product yolo
+rm -rf "$OUT/runs/ours"    # --exist-ok appends to an existing results.csv, as YOLOv5's does
 .build/release/yolo train --data datasets/raccoon/raccoon.yaml --cfg yolov5n.yaml --img 320 --batch-size 16 \
     --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --linear-lr --noautoanchor --workers 2 --seed 0 \
     --project "$OUT/runs" --name ours --exist-ok
@@ -23,6 +24,7 @@ cp "$OUT/runs/ours/results.csv" "$OUT/ours_results.csv"
 fi
 
 if [[ " $SIDES " == *" peer "* ]]; then
+rm -rf "$OUT/runs/peer"
 TMP=$(mktemp -d)
 cp -r datasets/raccoon "$TMP/raccoon"              # YOLOv5 writes .cache files next to the labels
 sed "1i path: $TMP/raccoon" datasets/raccoon/raccoon.yaml > "$TMP/raccoon.yaml"

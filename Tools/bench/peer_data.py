@@ -38,6 +38,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--uint8", action="store_true",
+                    help="time the loader's uint8 batches alone, without train.py's float conversion")
     args = ap.parse_args()
 
     hyp = yaml.safe_load((PKG / "data/hyps/hyp.scratch-low.yaml").read_text())
@@ -62,7 +64,8 @@ def main():
             imgs, targets, paths, shapes = next(batches)
             # train.py's next step, on the training loop's thread: ours hands over float batches already
             # divided by 255 (collate does it in the workers), so the peer's batch is taken to the same point.
-            imgs = imgs.float() / 255
+            if not args.uint8:
+                imgs = imgs.float() / 255
             images += imgs.shape[0]
         seconds = time.perf_counter() - start
         print(json.dumps({"images_per_second": images / seconds, "images": images, "seconds": seconds,
