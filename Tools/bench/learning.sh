@@ -6,7 +6,8 @@
 # gets --linear-lr. Leaves both
 # results.csv files under Tools/bench/learning/ and prints the final mAP@.5 of each.
 # Usage: Tools/bench/learning.sh [epochs=200] [sides="ours peer"]   (about 1.5 h for both on a quiet
-# 2-core machine; pass "peer" or "ours" to run one side only)
+# 2-core machine; pass "peer" or "ours" to run one side only). SEED=N (default 0) runs ours with
+# --seed N into runs/ours-seedN and learning/ours_seedN_results.csv, which learning_plot.py adds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 EPOCHS=${1:-200}
@@ -16,11 +17,13 @@ PY=${PEER_PYTHON:-$HOME/peer-venv/bin/python}
 mkdir -p "$OUT"
 if [[ " $SIDES " == *" ours "* ]]; then
 swift build -c release --product yolo
-rm -rf "$OUT/runs/ours"    # --exist-ok appends to an existing results.csv, as YOLOv5's does
+SEED=${SEED:-0}
+NAME=ours; [[ "$SEED" == 0 ]] || NAME=ours-seed$SEED
+rm -rf "$OUT/runs/$NAME"    # --exist-ok appends to an existing results.csv, as YOLOv5's does
 .build/release/yolo train --data datasets/raccoon/raccoon.yaml --cfg yolov5n.yaml --img 320 --batch-size 16 \
-    --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --linear-lr --noautoanchor --workers 2 --seed 0 \
-    --project "$OUT/runs" --name ours --exist-ok
-cp "$OUT/runs/ours/results.csv" "$OUT/ours_results.csv"
+    --epochs "$EPOCHS" --hyp hyp.scratch-low.yaml --linear-lr --noautoanchor --workers 2 --seed "$SEED" \
+    --project "$OUT/runs" --name "$NAME" --exist-ok
+cp "$OUT/runs/$NAME/results.csv" "$OUT/$([[ "$SEED" == 0 ]] && echo ours || echo "ours_seed$SEED")_results.csv"
 fi
 
 if [[ " $SIDES " == *" peer "* ]]; then

@@ -1,11 +1,15 @@
 """mAP@.5 and mAP@.5:.95 per epoch, ours vs PyTorch YOLOv5, from the two results.csv files that
 Tools/bench/learning.sh leaves; writes Tools/bench/learning/compare.png and prints a summary
 (final and best values, the first epoch each side reaches fractions of PyTorch's final mAP@.5).
+Further runs of ours with other seeds, saved as learning/ours_seed<N>_results.csv, are drawn and
+summarised too.
 
 Usage: ~/peer-venv/bin/python Tools/bench/learning_plot.py
 """
 import csv
+import glob
 import os
+import re
 
 import matplotlib
 
@@ -24,6 +28,10 @@ def read(name):
 
 
 sides = {"ours (Swift)": read("ours_results.csv"), "PyTorch YOLOv5 7.0.14": read("peer_results.csv")}
+for path in sorted(glob.glob(os.path.join(DIR, "ours_seed*_results.csv"))):
+    seed = re.search(r"ours_seed(\d+)_results", path).group(1)
+    sides[f"ours (Swift), seed {seed}"] = read(os.path.basename(path))
+PEER = "PyTorch YOLOv5 7.0.14"
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), tight_layout=True)
 for label, (ep, m50, m) in sides.items():
     axes[0].plot(ep, m50, label=label, linewidth=1.2)
@@ -36,7 +44,7 @@ for ax, title in zip(axes, ["mAP@.5", "mAP@.5:.95"]):
     ax.legend()
 fig.savefig(os.path.join(DIR, "compare.png"), dpi=100)
 
-peer_final = sides["PyTorch YOLOv5 7.0.14"][1][-1]
+peer_final = sides[PEER][1][-1]
 for label, (ep, m50, m) in sides.items():
     reach = []
     for frac in (0.25, 0.5, 0.75, 0.9):
@@ -51,13 +59,14 @@ def rolling(v, k=10):
     return [sum(v[max(0, i - k + 1):i + 1]) / len(v[max(0, i - k + 1):i + 1]) for i in range(len(v))]
 
 
-print("first epoch the 10-epoch rolling mean of mAP@.5 reaches a level (ours / PyTorch):")
+print("first epoch the 10-epoch rolling mean of mAP@.5 reaches a level (" + " / ".join(sides) + "):")
 smooth = {label: rolling(m50) for label, (_, m50, _) in sides.items()}
 for level in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
     hits = [next((i for i, v in enumerate(r) if v >= level), None) for r in smooth.values()]
-    print(f"  {level:.1f}: {hits[0]} / {hits[1]}")
+    print(f"  {level:.1f}: " + " / ".join(str(h) for h in hits))
 for label, (_, m50, _) in sides.items():
     print(f"{label}: mean mAP@.5 over epochs 0-99 {sum(m50[:100]) / 100:.3f}, 100-199 {sum(m50[100:200]) / 100:.3f}, "
           f"last 20 {sum(m50[-20:]) / 20:.3f}")
-ours_final = sides["ours (Swift)"][1][-1]
-print(f"final mAP@.5 ratio ours / PyTorch: {ours_final / peer_final:.3f} (target >= 0.9)")
+for label, (_, m50, _) in sides.items():
+    if label != PEER:
+        print(f"final mAP@.5 ratio {label} / PyTorch: {m50[-1] / peer_final:.3f} (target >= 0.9)")
