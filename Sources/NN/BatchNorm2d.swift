@@ -54,9 +54,7 @@ public final class BatchNorm2d: Layer, @unchecked Sendable {
             return x.batchNormInference(scale: weight.tensor, shift: bias.tensor, mean: runningMean.value,
                                         variance: runningVar.value, epsilon: eps)
         }
-        let m = x.count / channels
-        // torch: "Expected more than 1 value per channel when training".
-        precondition(m > 1, "BatchNorm2d \(name): expected more than 1 value per channel when training, got \(x.shape)")
+        let m = valuesPerChannel(training: x)
         let r = x.batchNormTraining(scale: weight.tensor, shift: bias.tensor, epsilon: eps)
         updateRunningStatistics(mean: r.mean, biasedVariance: r.variance, count: m)
         return r.output
@@ -66,13 +64,20 @@ public final class BatchNorm2d: Layer, @unchecked Sendable {
     /// normalisation and the activation are one op (one kernel each way on the fast backend).
     public func silu(_ x: Tensor, training: Bool) -> Tensor {
         guard training else { return self(x, training: false).silu() }
+        let m = valuesPerChannel(training: x)
+        let r = x.batchNormSiLUTraining(scale: weight.tensor, shift: bias.tensor, epsilon: eps)
+        updateRunningStatistics(mean: r.mean, biasedVariance: r.variance, count: m)
+        return r.output
+    }
+
+    /// Values per channel of a training input, checked: `x` ends in `channels`, and there is more
+    /// than one value per channel (torch: "Expected more than 1 value per channel when training").
+    private func valuesPerChannel(training x: Tensor) -> Int {
         precondition(x.rank >= 2 && x.shape.last == channels,
                      "BatchNorm2d \(name): input \(x.shape) does not end in \(channels) channels")
         let m = x.count / channels
         precondition(m > 1, "BatchNorm2d \(name): expected more than 1 value per channel when training, got \(x.shape)")
-        let r = x.batchNormSiLUTraining(scale: weight.tensor, shift: bias.tensor, epsilon: eps)
-        updateRunningStatistics(mean: r.mean, biasedVariance: r.variance, count: m)
-        return r.output
+        return m
     }
 
     /// The running-statistics update of one training step. Plain arithmetic on the buffers'

@@ -48,21 +48,23 @@ extension DNNLBackend {
         let c = input.shape.last!, m = input.count / c
         precondition(gradOutput.shape == input.shape, "batch norm gradient \(gradOutput.shape) != \(input.shape)")
         let gamma = scale.scalars, beta = shift.scalars, mu = mean.scalars, v = variance.scalars
-        let inv = (0..<c).map { Float(1 / (Double(v[$0]) + Double(epsilon)).squareRoot()) }
-        var p = BNSiLU.Channels(mean: mu, inverseStd: inv, gamma: gamma, beta: beta)
+        let ch = BNSiLU.Channels(c)
+        defer { ch.deallocate() }
+        for j in 0..<c {
+            let inv = Float(1 / (Double(v[j]) + Double(epsilon)).squareRoot())
+            ch.mean[j] = mu[j]; ch.inverseStd[j] = inv; ch.gamma[j] = gamma[j]; ch.beta[j] = beta[j]
+            ch.k1[j] = gamma[j] * inv
+        }
         // Pass 1 writes dz (the gradient at the pre-activation) into the result and sums Σ dz and
         // Σ dz·x̂ per channel; pass 2 turns dz into dx in place. Keeping dz costs a write and a
         // read, recomputing it a second exponential per value, which measured slower.
         let gx = Tensor(uninitializedShape: input.shape)
         let px = input.storage.pointer, pg = gradOutput.storage.pointer, pd = gx.storage.pointer
-        let (sumDz, sumDzXhat) = p.withPointers { ch in BNSiLU.gradientSums(px, pg, pd, rows: m, ch) }
+        let (sumDz, sumDzXhat) = BNSiLU.gradientSums(px, pg, pd, rows: m, ch)
         // dx = γ/σ · (dz − Σdz/M − x̂·Σ(dz·x̂)/M)
-        p.k2 = sumDz.map { Float($0 / Double(m)) }
-        p.k3 = sumDzXhat.map { Float($0 / Double(m)) }
-        p.withPointers { ch in
-            parallelFor(m, grain: max(1, (1 << 16) / c)) { rows in
-                for row in rows { BNSiLU.inputGradientRow(px + row * c, pd + row * c, ch) }
-            }
+        for j in 0..<c { ch.k2[j] = Float(sumDz[j] / Double(m)); ch.k3[j] = Float(sumDzXhat[j] / Double(m)) }
+        parallelFor(m, grain: max(1, (1 << 16) / c)) { rows in
+            for row in rows { BNSiLU.inputGradientRow(px + row * c, pd + row * c, ch) }
         }
         withExtendedLifetime((input, gradOutput)) {}
         return (gx, Tensor(shape: [c], scalars: sumDzXhat.map { Float($0) }),
@@ -72,30 +74,21 @@ extension DNNLBackend {
 
 /// The fused kernels' loops.
 enum BNSiLU {
-    /// Per-channel constants of the backward, as arrays and then as pointers for the loops.
+    /// Per-channel constants of the backward, rows of one buffer: μ, 1/σ, γ, β, and the
+    /// input-gradient factors k1 = γ/σ, k2 = Σdz/M, k3 = Σ(dz·x̂)/M (k2, k3 set after pass 1).
     struct Channels {
-        var mean, inverseStd, gamma, beta: [Float]
-        var k2: [Float] = [], k3: [Float] = []
+        let c: Int
+        let mean, inverseStd, gamma, beta, k1, k2, k3: UnsafeMutablePointer<Float>
 
-        struct Pointers {
-            let c: Int
-            let mean, inverseStd, gamma, beta, k1, k2, k3: UnsafePointer<Float>
+        init(_ c: Int) {
+            self.c = c
+            let base = UnsafeMutablePointer<Float>.allocate(capacity: 7 * c)
+            base.initialize(repeating: 0, count: 7 * c)
+            (mean, inverseStd, gamma, beta) = (base, base + c, base + 2 * c, base + 3 * c)
+            (k1, k2, k3) = (base + 4 * c, base + 5 * c, base + 6 * c)
         }
 
-        func withPointers<R>(_ body: (Pointers) -> R) -> R {
-            let c = mean.count
-            let k1 = zip(gamma, inverseStd).map { $0 * $1 }
-            let k2 = self.k2.isEmpty ? [Float](repeating: 0, count: c) : self.k2
-            let k3 = self.k3.isEmpty ? [Float](repeating: 0, count: c) : self.k3
-            return mean.withUnsafeBufferPointer { a in inverseStd.withUnsafeBufferPointer { b in
-                gamma.withUnsafeBufferPointer { g in beta.withUnsafeBufferPointer { e in
-                    k1.withUnsafeBufferPointer { p1 in k2.withUnsafeBufferPointer { p2 in
-                        k3.withUnsafeBufferPointer { p3 in
-                            body(Pointers(c: c, mean: a.baseAddress!, inverseStd: b.baseAddress!, gamma: g.baseAddress!,
-                                          beta: e.baseAddress!, k1: p1.baseAddress!, k2: p2.baseAddress!,
-                                          k3: p3.baseAddress!))
-                        } } } } } } }
-        }
+        func deallocate() { mean.deallocate() }
     }
 
     @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V {
@@ -233,7 +226,7 @@ enum BNSiLU {
 
     /// dz = g·σ(z)·(1 + z·(1 − σ(z))) at z = x̂·γ + β, x̂ = (x − μ)/σ; returns (dz, x̂).
     @inline(__always)
-    static func preActivationGradient(_ x: V, _ g: V, _ ch: Channels.Pointers, _ j: Int) -> (V, V) {
+    static func preActivationGradient(_ x: V, _ g: V, _ ch: Channels, _ j: Int) -> (V, V) {
         let xhat = (x - load(ch.mean + j)) * load(ch.inverseStd + j)
         let z = madd(xhat, load(ch.gamma + j), load(ch.beta + j))
         let s = sigmoid(z)
@@ -241,7 +234,7 @@ enum BNSiLU {
     }
 
     @inline(__always)
-    static func preActivationGradient(_ x: Float, _ g: Float, _ ch: Channels.Pointers, _ j: Int) -> (Float, Float) {
+    static func preActivationGradient(_ x: Float, _ g: Float, _ ch: Channels, _ j: Int) -> (Float, Float) {
         let xhat = (x - ch.mean[j]) * ch.inverseStd[j]
         let z = xhat * ch.gamma[j] + ch.beta[j]
         let s = sigmoid(z)
@@ -251,7 +244,7 @@ enum BNSiLU {
     /// Writes dz to `dz` and returns Σ dz and Σ dz·x̂ per channel (Float within a block of rows,
     /// Double across blocks and cores).
     static func gradientSums(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ dz: UnsafeMutablePointer<Float>,
-                             rows m: Int, _ ch: Channels.Pointers) -> (sumDz: [Double], sumDzXhat: [Double]) {
+                             rows m: Int, _ ch: Channels) -> (sumDz: [Double], sumDzXhat: [Double]) {
         let c = ch.c
         let partial = map(parts(rows: m, channels: c)) { range -> ([Double], [Double]) in
             var s1 = [Double](repeating: 0, count: c), s2 = [Double](repeating: 0, count: c)
@@ -295,7 +288,7 @@ enum BNSiLU {
     /// dx = γ/σ · (dz − Σdz/M − x̂·Σ(dz·x̂)/M) for one row, `d` holding dz on entry and dx on
     /// return (k1 = γ/σ, k2 = Σdz/M, k3 = Σ(dz·x̂)/M).
     @inline(__always)
-    static func inputGradientRow(_ x: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ ch: Channels.Pointers) {
+    static func inputGradientRow(_ x: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ ch: Channels) {
         let c = ch.c
         var j = 0
         while j + 16 <= c {
