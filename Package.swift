@@ -40,6 +40,8 @@ let package = Package(
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        // Partial JPEG decoding through libjpeg's API (errors arrive by longjmp, hence C).
+        .target(name: "CJPEGRegion", path: "Sources/CJPEGRegion", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(
             name: "TensorCore",
             dependencies: [.product(name: "Numerics", package: "swift-numerics")],
@@ -50,7 +52,7 @@ let package = Package(
             name: "YOLO", dependencies: ["TensorCore", "NN", .product(name: "Yams", package: "Yams")],
             resources: [.copy("Resources")], swiftSettings: release),
         .target(
-            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", .product(name: "Yams", package: "Yams")],
+            name: "YOLOData", dependencies: ["TensorCore", "CImageCodecs", "CJPEGRegion", .product(name: "Yams", package: "Yams")],
             swiftSettings: cpuSettings),
         .target(name: "YOLOMetrics", swiftSettings: release),
         .target(

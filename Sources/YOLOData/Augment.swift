@@ -60,8 +60,15 @@ public func resizeForTraining(_ image: Image, imageSize: Int, augment: Bool) -> 
     let r = Double(imageSize) / Double(max(image.width, image.height))
     guard r != 1 else { return image }
     let interpolation: Interpolation = (augment || r > 1) ? .linear : .area
-    let w = Int((Double(image.width) * r).rounded(.up)), h = Int((Double(image.height) * r).rounded(.up))
+    let (w, h) = trainingSize(width: image.width, height: image.height, imageSize: imageSize)
     return resize(image, width: w, height: h, interpolation: interpolation)
+}
+
+/// The size `resizeForTraining` gives a `width` x `height` image: sides ceil(side·r).
+public func trainingSize(width: Int, height: Int, imageSize: Int) -> (width: Int, height: Int) {
+    let r = Double(imageSize) / Double(max(width, height))
+    guard r != 1 else { return (width, height) }
+    return (Int((Double(width) * r).rounded(.up)), Int((Double(height) * r).rounded(.up)))
 }
 
 /// What the non-mosaic path records for mAP rescaling (YOLOv5 `shapes`):
@@ -111,13 +118,19 @@ public struct SampleRecipe: Sendable {
 /// probability hyp.mixup, its partner a uniform index), else load_image + letterbox to `shape`
 /// (height, width; the rect batch shape or imageSize²) + random_perspective when augmenting;
 /// then labels to normalised xywh, HSV, flip up-down, flip left-right. `pool` is where mosaic
-/// partners are drawn from (YOLOv5 self.indices), `count` the dataset size.
+/// partners are drawn from (YOLOv5 self.indices), `count` the dataset size. `loadTile`, when
+/// given, loads mosaic tiles and may return only the part shown (`loadMosaic`); else `load` does.
 public func makeSample(index: Int, recipe: SampleRecipe, shape: (height: Int, width: Int), pool: [Int], count: Int,
                        using g: inout some RandomNumberGenerator,
-                       load: (Int) throws -> LoadedImage) rethrows -> Sample {
+                       load: (Int) throws -> LoadedImage,
+                       loadTile: ((Int, MosaicTileView) throws -> MosaicTile)? = nil) rethrows -> Sample {
     let hyp = recipe.hyp
     var image: Image, targets: [[Float]], record: SampleShape?
-    func tile(_ i: Int) throws -> MosaicTile { let l = try load(i); return MosaicTile(image: l.image, labels: l.labels) }
+    func tile(_ i: Int, _ view: MosaicTileView) throws -> MosaicTile {
+        if let loadTile { return try loadTile(i, view) }
+        let l = try load(i)
+        return MosaicTile(image: l.image, labels: l.labels)
+    }
     if recipe.mosaic && g.nextDouble() < hyp.mosaic {
         (image, targets) = try loadMosaic(index: index, imageSize: recipe.imageSize, pool: pool, hyp: hyp, using: &g, load: tile)
         if g.nextDouble() < hyp.mixup {

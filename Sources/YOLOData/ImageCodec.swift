@@ -3,6 +3,7 @@
 // RGB: EXIF orientation applied (JPEG), grayscale replicated, CMYK converted as OpenCV does, PNG
 // alpha dropped without compositing. It is not a general image library: other formats are refused.
 import CImageCodecs
+import CJPEGRegion
 import Foundation
 
 /// Why a picture could not be decoded or encoded. Every case names the file.
@@ -99,9 +100,25 @@ public enum ImageCodec {
         }
     }
 
-    /// Baseline JPEG of an RGB image, 4:2:0 chroma subsampling (OpenCV `imwrite`'s default),
-    /// quality 1...100 (95 as `cv2.imwrite`).
-    public static func encodeJPEG(_ image: Image, quality: Int = 95) throws -> Data {
+    /// Chroma subsampling of an encoded JPEG (TurboJPEG's TJSAMP_*); `gray` stores luma only.
+    public enum Subsampling: Sendable, CaseIterable {
+        case s444, s422, s420, s440, s411, gray
+
+        var turbo: Int32 {
+            switch self {
+            case .s444: Int32(TJSAMP_444.rawValue)
+            case .s422: Int32(TJSAMP_422.rawValue)
+            case .s420: Int32(TJSAMP_420.rawValue)
+            case .s440: Int32(TJSAMP_440.rawValue)
+            case .s411: Int32(TJSAMP_411.rawValue)
+            case .gray: Int32(TJSAMP_GRAY.rawValue)
+            }
+        }
+    }
+
+    /// Baseline JPEG of an RGB image, quality 1...100 (95 as `cv2.imwrite`), 4:2:0 chroma
+    /// subsampling (OpenCV `imwrite`'s default) unless told otherwise.
+    public static func encodeJPEG(_ image: Image, quality: Int = 95, subsampling: Subsampling = .s420) throws -> Data {
         precondition((1...100).contains(quality), "JPEG quality \(quality) outside 1...100")
         guard let handle = tjInitCompress() else { throw ImageCodecError.encodeFailed(reason: "tjInitCompress") }
         defer { tjDestroy(handle) }
@@ -109,7 +126,7 @@ public enum ImageCodec {
         var size: UInt = 0
         let rc = image.pixels.withUnsafeBufferPointer { px in
             tjCompress2(handle, px.baseAddress, Int32(image.width), Int32(image.width * 3), Int32(image.height),
-                        Int32(TJPF_RGB.rawValue), &buffer, &size, Int32(TJSAMP_420.rawValue), Int32(quality),
+                        Int32(TJPF_RGB.rawValue), &buffer, &size, subsampling.turbo, Int32(quality),
                         TJFLAG_ACCURATEDCT)
         }
         defer { if let buffer { tjFree(buffer) } }
@@ -136,6 +153,40 @@ extension ImageCodec {
             throw ImageCodecError.corrupt(path: path, reason: errorString(handle))
         }
         return (Int(w), Int(h), sub, cs)
+    }
+
+    /// Columns `columns` and rows `rows` of a JPEG whose stored size is `width` x `height` and whose
+    /// EXIF orientation is 1, byte-identical to the same pixels of `decode(data:path:)`; the image
+    /// returned may be wider (its first column is `column`). Rows above `rows` are decoded and
+    /// dropped, rows below are not decoded, columns outside are not transformed. Nil when the file
+    /// should be decoded whole: not a JPEG, another size, a rotated or CMYK image, or any damage
+    /// (the whole-image decode then reports it).
+    public static func decodeJPEGPart(data: Data, width: Int, height: Int, columns: Range<Int>,
+                                      rows: Range<Int>) -> (image: Image, column: Int)? {
+        guard !columns.isEmpty, !rows.isEmpty, columns.lowerBound >= 0, columns.upperBound <= width,
+              rows.lowerBound >= 0, rows.upperBound <= height else { return nil }
+        return data.withUnsafeBytes { raw -> (image: Image, column: Int)? in
+            guard ImageFormat(sniffing: raw) == .jpeg, EXIF.orientation(jpeg: raw) == 1,
+                  let (w, h, _, _) = try? jpegHeader(raw, path: ""), w == width, h == height else { return nil }
+            // libjpeg-turbo upsamples chroma at a crop's edge as at the image's: ask for 4 more
+            // columns each side, so the columns wanted are the whole-image decode's.
+            let first = max(columns.lowerBound - 4, 0), last = min(columns.upperBound + 4, width)
+            var column = Int32(first), cropWidth = Int32(last - first)
+            // The crop widens to the left by less than one iMCU (at most 32 columns).
+            let capacity = (last - first + 32) * 3 * rows.count
+            var written = 0
+            let pixels = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                let rc = jpeg_region_decode_rgb(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &column,
+                                                &cropWidth, Int32(rows.lowerBound), Int32(rows.upperBound),
+                                                buffer.baseAddress, capacity)
+                written = rc == 0 ? Int(cropWidth) * 3 * rows.count : 0
+                count = written
+            }
+            guard written > 0, Int(column) <= columns.lowerBound, Int(column + cropWidth) >= columns.upperBound else {
+                return nil
+            }
+            return (Image(width: Int(cropWidth), height: rows.count, pixels: pixels), Int(column))
+        }
     }
 
     static func decodeJPEG(_ raw: UnsafeRawBufferPointer, path: String) throws -> (Image, [String]) {

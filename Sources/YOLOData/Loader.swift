@@ -22,6 +22,10 @@ public protocol SampleSource: Sendable {
     func imageSize(_ i: Int) throws -> (width: Int, height: Int)
     /// A name for image `i` in batches and messages; the default is its index.
     func path(_ i: Int) -> String
+    /// Columns and rows of image `i` (of size `imageSize(i)`), or a larger part of it starting at
+    /// the returned column and the first row asked for, with exactly the pixels `loadImage` gives
+    /// there; nil when only the whole image can be loaded. The default says nil.
+    func loadImagePart(_ i: Int, columns: Range<Int>, rows: Range<Int>) throws -> (image: Image, column: Int)?
 }
 
 extension SampleSource {
@@ -31,6 +35,10 @@ extension SampleSource {
     }
 
     public func path(_ i: Int) -> String { "\(i)" }
+
+    public func loadImagePart(_ i: Int, columns: Range<Int>, rows: Range<Int>) throws -> (image: Image, column: Int)? {
+        nil
+    }
 }
 
 public enum DataLoaderError: Error, CustomStringConvertible {
@@ -73,6 +81,9 @@ public struct DataLoader: Sendable {
     let allIndices: [Int]
     let batchShapes: [(height: Int, width: Int)]?
     let cache: ImageCache?
+    /// Mosaic tiles are decoded (`SampleSource.loadImagePart`) and resized only where the mosaic
+    /// shows them; off only to test that this changes no pixel.
+    public var partialTiles = true
 
     /// - Parameters mirror create_dataloader: `pad` 0.5 for validation rect batches, 0 for training;
     ///   `rect` disables mosaic and shuffle (as YOLOv5 does, with a warning); `workers` threads
@@ -137,6 +148,35 @@ public struct DataLoader: Sendable {
                            originalWidth: image.width, originalHeight: image.height, labels: source.labels(i))
     }
 
+    /// A mosaic tile: only the part `view` shows when the source can decode parts (decoded, and
+    /// resized as load_image does, only there); the whole image from the RAM cache, for sources
+    /// that cannot, and where load_image would not resize linearly.
+    func loadTile(_ i: Int, view: MosaicTileView) throws -> MosaicTile {
+        if partialTiles && cache == nil && augment {
+            let (w0, h0) = try source.imageSize(i)
+            let (w, h) = trainingSize(width: w0, height: h0, imageSize: imageSize)
+            let part = view.visible(width: w, height: h)
+            let origin = (part.columns.lowerBound, part.rows.lowerBound)
+            if part.columns.isEmpty || part.rows.isEmpty {
+                return MosaicTile(part: Image(width: 0, height: 0, pixels: []), origin: (0, 0), width: w, height: h,
+                                  labels: source.labels(i))
+            }
+            if (w, h) == (w0, h0) {
+                if let (image, column) = try source.loadImagePart(i, columns: part.columns, rows: part.rows) {
+                    return MosaicTile(part: image, origin: (column, origin.1), width: w, height: h, labels: source.labels(i))
+                }
+            } else if let needed = linearResizeSource(sourceWidth: w0, sourceHeight: h0, width: w, height: h,
+                                                      columns: part.columns, rows: part.rows),
+                      let (image, column) = try source.loadImagePart(i, columns: needed.columns, rows: needed.rows) {
+                let resized = resizeLinearPart(image, origin: (column, needed.rows.lowerBound), sourceWidth: w0,
+                                               sourceHeight: h0, width: w, height: h, columns: part.columns, rows: part.rows)
+                return MosaicTile(part: resized, origin: origin, width: w, height: h, labels: source.labels(i))
+            }
+        }
+        let l = try loadResized(i)
+        return MosaicTile(image: l.image, labels: l.labels)
+    }
+
     /// The sample at `position` of an epoch whose order is `order`.
     func sample(position: Int, order: [Int], epoch: Int) throws -> Sample {
         var g = derivedGenerator(seed: seed, stream: 1, epoch, position)
@@ -144,7 +184,7 @@ public struct DataLoader: Sendable {
         let shape = batchShapes.map { $0[position / batchSize] } ?? (imageSize, imageSize)
         let pool = imageWeights == nil ? allIndices : order
         return try makeSample(index: order[position], recipe: recipe, shape: shape, pool: pool, count: count,
-                              using: &g, load: loadResized)
+                              using: &g, load: loadResized, loadTile: loadTile)
     }
 
     /// Collates the samples of batch `b`.

@@ -93,29 +93,82 @@ struct LinearAxis {
 
 private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Double, scaleY: Double,
                           areaMode: Bool) -> Image {
-    let xs = LinearAxis(destination: width, source: image.width, scale: scaleX, areaMode: areaMode, clampCoordinate: true)
-    let ys = LinearAxis(destination: height, source: image.height, scale: scaleY, areaMode: areaMode, clampCoordinate: false)
-    let sw = image.width, sh = image.height, rowCount = width * 3
-    // Per output column: the byte offsets of the two source pixels and their weights (the right
-    // tap clamped to the last pixel), so the horizontal pass reads no arrays.
-    let left = UnsafeMutablePointer<Int>.allocate(capacity: width), right = UnsafeMutablePointer<Int>.allocate(capacity: width)
-    let a0s = UnsafeMutablePointer<Int32>.allocate(capacity: width), a1s = UnsafeMutablePointer<Int32>.allocate(capacity: width)
+    resizeLinear(part: image, origin: (0, 0), sourceWidth: image.width, sourceHeight: image.height, width: width,
+                 height: height, columns: 0..<width, rows: 0..<height, scaleX: scaleX, scaleY: scaleY, areaMode: areaMode)
+}
+
+/// The scales `resize` computes, and whether it resizes to `width` x `height` by the linear
+/// path (not an exact 2x shrink, which OpenCV averages as INTER_AREA does).
+private func linearScales(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) -> (x: Double, y: Double)? {
+    let scaleX = 1 / (Double(width) / Double(sourceWidth)), scaleY = 1 / (Double(height) / Double(sourceHeight))
+    let exactHalf = abs(scaleX - 2) < Double.ulpOfOne && abs(scaleY - 2) < Double.ulpOfOne
+    return exactHalf ? nil : (scaleX, scaleY)
+}
+
+/// The source columns and rows that output `columns` x `rows` of `resize(_:width:height:)`
+/// (INTER_LINEAR) of a `sourceWidth` x `sourceHeight` image read; nil when that resize does not
+/// go the linear way or the output part is empty. With `resizeLinearPart`, a mosaic tile that
+/// load_image resizes is decoded and resized only where the mosaic shows it.
+public func linearResizeSource(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int, columns: Range<Int>,
+                               rows: Range<Int>) -> (columns: Range<Int>, rows: Range<Int>)? {
+    guard !columns.isEmpty, !rows.isEmpty, columns.upperBound <= width, rows.upperBound <= height,
+          width != sourceWidth || height != sourceHeight,
+          let scales = linearScales(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height)
+    else { return nil }
+    let xs = LinearAxis(destination: width, source: sourceWidth, scale: scales.x, areaMode: false, clampCoordinate: true)
+    let ys = LinearAxis(destination: height, source: sourceHeight, scale: scales.y, areaMode: false, clampCoordinate: false)
+    // Taps are s and s + 1 with s non-decreasing in the output index, clamped to the image.
+    let clampY = { (v: Int) in min(max(v, 0), sourceHeight - 1) }
+    let x0 = Int(xs.index[columns.lowerBound]), x1 = min(Int(xs.index[columns.upperBound - 1]) + 1, sourceWidth - 1)
+    let y0 = clampY(Int(ys.index[rows.lowerBound])), y1 = clampY(Int(ys.index[rows.upperBound - 1]) + 1)
+    return (x0..<(x1 + 1), y0..<(y1 + 1))
+}
+
+/// Output `columns` x `rows` of `resize(_:width:height:)` (INTER_LINEAR) of a `sourceWidth` x
+/// `sourceHeight` image of which `part`, at `origin`, holds at least what `linearResizeSource`
+/// names: the same pixels as that part of the whole resize.
+public func resizeLinearPart(_ part: Image, origin: (x: Int, y: Int), sourceWidth: Int, sourceHeight: Int, width: Int,
+                             height: Int, columns: Range<Int>, rows: Range<Int>) -> Image {
+    guard let needed = linearResizeSource(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width,
+                                          height: height, columns: columns, rows: rows),
+          let scales = linearScales(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height)
+    else { preconditionFailure("resizeLinearPart: \(columns) x \(rows) of \(width)x\(height) is no linear resize") }
+    precondition(origin.x <= needed.columns.lowerBound && origin.y <= needed.rows.lowerBound
+                 && origin.x + part.width >= needed.columns.upperBound && origin.y + part.height >= needed.rows.upperBound,
+                 "resizeLinearPart: the source part does not cover \(needed)")
+    return resizeLinear(part: part, origin: origin, sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width,
+                        height: height, columns: columns, rows: rows, scaleX: scales.x, scaleY: scales.y, areaMode: false)
+}
+
+/// The linear resize of `sourceWidth` x `sourceHeight` to `width` x `height`, output `columns` x
+/// `rows` only, reading the source from `part` (which starts at `origin` of the source).
+private func resizeLinear(part image: Image, origin: (x: Int, y: Int), sourceWidth sw: Int, sourceHeight sh: Int,
+                          width: Int, height: Int, columns: Range<Int>, rows: Range<Int>, scaleX: Double,
+                          scaleY: Double, areaMode: Bool) -> Image {
+    let xs = LinearAxis(destination: width, source: sw, scale: scaleX, areaMode: areaMode, clampCoordinate: true)
+    let ys = LinearAxis(destination: height, source: sh, scale: scaleY, areaMode: areaMode, clampCoordinate: false)
+    let outWidth = columns.count, rowCount = outWidth * 3, partWidth = image.width
+    // Per output column: the byte offsets (in the part) of the two source pixels and their weights
+    // (the right tap clamped to the last pixel), so the horizontal pass reads no arrays.
+    let left = UnsafeMutablePointer<Int>.allocate(capacity: outWidth), right = UnsafeMutablePointer<Int>.allocate(capacity: outWidth)
+    let a0s = UnsafeMutablePointer<Int32>.allocate(capacity: outWidth), a1s = UnsafeMutablePointer<Int32>.allocate(capacity: outWidth)
     // Two horizontally resized source rows (Int32, value·2048), reused while the rows are unchanged.
     let rowBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: rowCount * 2)
     defer { left.deallocate(); right.deallocate(); a0s.deallocate(); a1s.deallocate(); rowBuffer.deallocate() }
-    for dx in 0..<width {
-        let sx = Int(xs.index[dx]) * 3
-        left[dx] = sx
-        right[dx] = min(sx + 3, (sw - 1) * 3)
-        a0s[dx] = Int32(xs.w0[dx])
-        a1s[dx] = Int32(xs.w1[dx])
+    for (k, dx) in columns.enumerated() {
+        let sx = Int(xs.index[dx])
+        left[k] = (sx - origin.x) * 3
+        right[k] = (min(sx + 1, sw - 1) - origin.x) * 3
+        a0s[k] = Int32(xs.w0[dx])
+        a1s[k] = Int32(xs.w1[dx])
     }
     var slots = (rowBuffer, rowBuffer + rowCount)
     var rowIndex = (-1, -1)
-    let pixels = [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+    let width = outWidth
+    let pixels = [UInt8](unsafeUninitializedCapacity: width * rows.count * 3) { out, count in
         image.pixels.withUnsafeBufferPointer { src in
             func horizontal(_ sy: Int, into r: UnsafeMutablePointer<Int32>) {
-                let s = src.baseAddress! + sy * sw * 3
+                let s = src.baseAddress! + (sy - origin.y) * partWidth * 3
                 for dx in 0..<width {
                     let p0 = s + left[dx], p1 = s + right[dx], a0 = a0s[dx], a1 = a1s[dx], o = r + dx * 3
                     o[0] = Int32(p0[0]) &* a0 &+ Int32(p1[0]) &* a1
@@ -123,7 +176,7 @@ private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Doubl
                     o[2] = Int32(p0[2]) &* a0 &+ Int32(p1[2]) &* a1
                 }
             }
-            for dy in 0..<height {
+            for (k, dy) in rows.enumerated() {
                 let sy = Int(ys.index[dy])
                 let r0 = min(max(sy, 0), sh - 1), r1 = min(max(sy + 1, 0), sh - 1)
                 if rowIndex.0 != r0 {
@@ -138,7 +191,7 @@ private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Doubl
                 }
                 if rowIndex.1 != r1 { horizontal(r1, into: slots.1); rowIndex.1 = r1 }
                 let b0 = Int32(ys.w0[dy]), b1 = Int32(ys.w1[dy])
-                let d = out.baseAddress! + dy * rowCount
+                let d = out.baseAddress! + k * rowCount
                 let s0 = slots.0, s1 = slots.1
                 for i in 0..<rowCount {
                     let v = ((b0 &* (s0[i] >> 4)) >> 16) &+ ((b1 &* (s1[i] >> 4)) >> 16) &+ 2
@@ -146,9 +199,9 @@ private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Doubl
                 }
             }
         }
-        count = width * height * 3
+        count = width * rows.count * 3
     }
-    return Image(width: width, height: height, pixels: pixels)
+    return Image(width: width, height: rows.count, pixels: pixels)
 }
 
 /// Integer shrink factors: the mean of each sx x sy block (OpenCV resizeAreaFast_; the 2x2 case

@@ -25,4 +25,11 @@ public struct DatasetSource: SampleSource {
     public func imageSize(_ i: Int) throws -> (width: Int, height: Int) { (items[i].width, items[i].height) }
 
     public func path(_ i: Int) -> String { items[i].imagePath }
+
+    /// Part of a JPEG (`ImageCodec.decodeJPEGPart`); nil for other formats, rotated or damaged files.
+    public func loadImagePart(_ i: Int, columns: Range<Int>, rows: Range<Int>) throws -> (image: Image, column: Int)? {
+        let data = try Data(contentsOf: URL(fileURLWithPath: items[i].imagePath), options: .mappedIfSafe)
+        return ImageCodec.decodeJPEGPart(data: data, width: items[i].width, height: items[i].height,
+                                         columns: columns, rows: rows)
+    }
 }
