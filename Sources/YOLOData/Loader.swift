@@ -22,6 +22,9 @@ public protocol SampleSource: Sendable {
     func imageSize(_ i: Int) throws -> (width: Int, height: Int)
     /// A name for image `i` in batches and messages; the default is its index.
     func path(_ i: Int) -> String
+    /// Whether `loadImagePart` can load parts (and `imageSize` answers without decoding); when
+    /// false (the default) the loader loads whole images only.
+    var loadsImageParts: Bool { get }
     /// Columns and rows of image `i` (of size `imageSize(i)`), or a larger part of it starting at
     /// the returned column and the first row asked for, with exactly the pixels `loadImage` gives
     /// there; nil when only the whole image can be loaded. The default says nil.
@@ -35,6 +38,8 @@ extension SampleSource {
     }
 
     public func path(_ i: Int) -> String { "\(i)" }
+
+    public var loadsImageParts: Bool { false }
 
     public func loadImagePart(_ i: Int, columns: Range<Int>, rows: Range<Int>) throws -> (image: Image, column: Int)? {
         nil
@@ -152,7 +157,7 @@ public struct DataLoader: Sendable {
     /// resized as load_image does, only there); the whole image from the RAM cache, for sources
     /// that cannot, and where load_image would not resize linearly.
     func loadTile(_ i: Int, view: MosaicTileView) throws -> MosaicTile {
-        if partialTiles && cache == nil && augment {
+        if partialTiles && source.loadsImageParts && cache == nil && augment {
             let (w0, h0) = try source.imageSize(i)
             let (w, h) = trainingSize(width: w0, height: h0, imageSize: imageSize)
             let part = view.visible(width: w, height: h)

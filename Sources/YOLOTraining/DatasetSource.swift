@@ -26,6 +26,9 @@ public struct DatasetSource: SampleSource {
 
     public func path(_ i: Int) -> String { items[i].imagePath }
 
+    /// Sizes come from the scan, and JPEGs decode in part.
+    public var loadsImageParts: Bool { true }
+
     /// Part of a JPEG (`ImageCodec.decodeJPEGPart`); nil for other formats, rotated or damaged files.
     public func loadImagePart(_ i: Int, columns: Range<Int>, rows: Range<Int>) throws -> (image: Image, column: Int)? {
         let data = try Data(contentsOf: URL(fileURLWithPath: items[i].imagePath), options: .mappedIfSafe)

@@ -23,6 +23,7 @@ final class JPEGFilesSource: SampleSource, @unchecked Sendable {
     }
 
     var count: Int { paths.count }
+    var loadsImageParts: Bool { true }
     var partsDecoded: Int { lock.withLock { parts } }
     func loadImage(_ i: Int) throws -> Image { try ImageCodec.decode(contentsOf: paths[i]).0 }
     func labels(_ i: Int) -> [[Float]] { [[Float(i % 3), 0.4, 0.5, 0.5, 0.6], [1, 0.75, 0.25, 0.3, 0.3]] }
