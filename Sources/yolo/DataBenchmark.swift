@@ -27,6 +27,9 @@ struct DataBenchmark: ParsableCommand {
     @Flag(help: "Also time each step of the per-sample pipeline on one thread (median ms per sample).")
     var stages = false
     @Flag(help: "Print the result as JSON.") var json = false
+    @Option(help: ArgumentHelp("Instead of timing, write the batches of epochs 0..<--dump-epochs to this folder as NumPy files (e{epoch}_b{batch}_images.npy: uint8 B×H×W×3 RGB, _targets.npy: float32 rows [image, class, x, y, w, h]), for training another implementation on exactly the batches `yolo train` sees (Tools/bench/peer_on_our_batches.py).", valueName: "dir"))
+    var dumpBatches: String?
+    @Option(help: "Epochs written by --dump-batches.") var dumpEpochs = 1
 
     struct Report: Codable {
         var images_per_second: Double
@@ -40,6 +43,10 @@ struct DataBenchmark: ParsableCommand {
         let loader = try DataLoader(source: DatasetSource(index), imageSize: img, batchSize: batchSize, augment: true,
                                     hyp: augmentation, rect: false, stride: 32, pad: 0, workers: workers,
                                     seed: UInt64(seed), shuffle: true)
+        if let dumpBatches {
+            try Self.dump(loader, epochs: dumpEpochs, to: URL(fileURLWithPath: dumpBatches))
+            return
+        }
         let (images, seconds) = try Self.measure(loader, batches: passes * loader.batchCount)
         var report = Report(images_per_second: Double(images) / seconds, images: images, seconds: seconds,
                             workers: workers, batch_size: loader.batchSize, img: img, stages_ms: nil)
@@ -93,6 +100,41 @@ struct DataBenchmark: ParsableCommand {
         for _ in 0..<batches { images += try next().images.shape[0] }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return (images, seconds)
+    }
+
+    /// Writes every batch of `epochs` epochs as .npy files (see --dump-batches).
+    static func dump(_ loader: DataLoader, epochs: Int, to dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for epoch in 0..<epochs {
+            let iterator = loader.epoch(epoch)
+            var b = 0
+            while let batch = try iterator.nextBatch() {
+                // Back to the loader's bytes: the batch holds u / 255 in Float, and round(v · 255) = u.
+                let pixels = batch.images.scalars.map { UInt8(($0 * 255).rounded()) }
+                try npy(shape: batch.images.shape, type: "|u1", data: Data(pixels))
+                    .write(to: dir.appendingPathComponent("e\(epoch)_b\(b)_images.npy"))
+                let rows = batch.targets.flatMap { $0 }
+                try npy(shape: [batch.targets.count, 6], type: "<f4", data: rows.withUnsafeBytes { Data($0) })
+                    .write(to: dir.appendingPathComponent("e\(epoch)_b\(b)_targets.npy"))
+                b += 1
+            }
+            print("epoch \(epoch): \(b) batches written to \(dir.path)")
+        }
+    }
+
+    /// NumPy's .npy format 1.0: magic, version, a little-endian UInt16 header length, the header
+    /// dict padded with spaces to a multiple of 64 bytes (newline last), then the C-order data.
+    static func npy(shape: [Int], type: String, data: Data) -> Data {
+        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '\(type)', 'fortran_order': False, 'shape': \(dims), }"
+        let unpadded = 10 + header.utf8.count + 1
+        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        let length = UInt16(header.utf8.count)
+        out.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
+        out.append(contentsOf: Array(header.utf8))
+        out.append(data)
+        return out
     }
 
     /// Median milliseconds per sample of each step of a mosaic sample, on this thread, over the

@@ -62,4 +62,41 @@ final class CLITests: XCTestCase {
             XCTAssertTrue(v.isFinite && v > 0)
         }
     }
+
+    /// `benchmark data --dump-batches`: NumPy files a Python reader takes (format 1.0: header padded
+    /// to 64 bytes, then the data), one pair per batch, images as the loader's bytes.
+    func testBenchmarkDataDumpsBatchesAsNumPyFiles() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try run(["benchmark", "data", "--source", root.appendingPathComponent("datasets/coco128/coco128.yaml").path,
+                         "--img", "64", "--batch-size", "32", "--dump-batches", dir.path, "--dump-epochs", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for epoch in 0..<2 {
+            for b in 0..<4 {
+                func read(_ suffix: String) throws -> (header: String, body: Data) {
+                    let data = try Data(contentsOf: dir.appendingPathComponent("e\(epoch)_b\(b)_\(suffix).npy"))
+                    XCTAssertEqual(Array(data.prefix(8)), [0x93] + Array("NUMPY".utf8) + [1, 0])
+                    let length = Int(data[8]) | Int(data[9]) << 8
+                    XCTAssertEqual((10 + length) % 64, 0)
+                    let header = String(decoding: data[10..<(10 + length)], as: UTF8.self)
+                    XCTAssertTrue(header.hasSuffix("\n"))
+                    return (header, data.subdata(in: (10 + length)..<data.count))
+                }
+                let images = try read("images"), targets = try read("targets")
+                XCTAssertTrue(images.header.contains("'descr': '|u1'") && images.header.contains("'shape': (32, 64, 64, 3)"),
+                              images.header)
+                XCTAssertEqual(images.body.count, 32 * 64 * 64 * 3)
+                XCTAssertTrue(targets.header.contains("'descr': '<f4'"), targets.header)
+                let rows = targets.body.count / 24
+                XCTAssertTrue(targets.header.contains("'shape': (\(rows), 6)"), targets.header)
+                let values = targets.body.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                XCTAssertGreaterThan(rows, 0)
+                for k in 0..<rows {
+                    XCTAssertTrue((0..<32).contains(Int(values[k * 6])) && values[k * 6 + 2..<k * 6 + 6].allSatisfy { $0 >= 0 && $0 <= 1 })
+                }
+            }
+        }
+    }
 }

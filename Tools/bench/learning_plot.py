@@ -1,8 +1,10 @@
 """mAP@.5 and mAP@.5:.95 per epoch, ours vs PyTorch YOLOv5, from the two results.csv files that
 Tools/bench/learning.sh leaves; writes Tools/bench/learning/compare.png and prints a summary
 (final and best values, the first epoch each side reaches fractions of PyTorch's final mAP@.5).
-Further runs of ours with other seeds, saved as learning/ours_seed<N>_results.csv, are drawn and
-summarised too.
+Further runs with other seeds, saved as learning/ours_seed<N>_results.csv and
+learning/peer_seed<N>_results.csv (`SEED=N Tools/bench/learning.sh`), are drawn and summarised too,
+with the mean final mAP@.5 of each side over its seeds; learning/peer_on_ours_results.csv (PyTorch's
+train.py trained on our loader's batches) is drawn and summarised when present.
 
 Usage: ~/peer-venv/bin/python Tools/bench/learning_plot.py
 """
@@ -28,9 +30,13 @@ def read(name):
 
 
 sides = {"ours (Swift)": read("ours_results.csv"), "PyTorch YOLOv5 7.0.14": read("peer_results.csv")}
-for path in sorted(glob.glob(os.path.join(DIR, "ours_seed*_results.csv"))):
-    seed = re.search(r"ours_seed(\d+)_results", path).group(1)
-    sides[f"ours (Swift), seed {seed}"] = read(os.path.basename(path))
+for side, title in (("ours", "ours (Swift)"), ("peer", "PyTorch YOLOv5 7.0.14")):
+    for path in sorted(glob.glob(os.path.join(DIR, f"{side}_seed*_results.csv"))):
+        seed = re.search(rf"{side}_seed(\d+)_results", path).group(1)
+        sides[f"{title}, seed {seed}"] = read(os.path.basename(path))
+if os.path.exists(os.path.join(DIR, "peer_on_ours_results.csv")):
+    # train.py fed our loader's seed-0 batches (Tools/bench/peer_on_our_batches.py)
+    sides["train.py on our seed-0 batches"] = read("peer_on_ours_results.csv")
 PEER = "PyTorch YOLOv5 7.0.14"
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), tight_layout=True)
 for label, (ep, m50, m) in sides.items():
@@ -68,5 +74,10 @@ for label, (_, m50, _) in sides.items():
     print(f"{label}: mean mAP@.5 over epochs 0-99 {sum(m50[:100]) / 100:.3f}, 100-199 {sum(m50[100:200]) / 100:.3f}, "
           f"last 20 {sum(m50[-20:]) / 20:.3f}")
 for label, (_, m50, _) in sides.items():
-    if label != PEER:
-        print(f"final mAP@.5 ratio {label} / PyTorch: {m50[-1] / peer_final:.3f} (target >= 0.9)")
+    if label.startswith("ours"):
+        print(f"final mAP@.5 ratio {label} / PyTorch seed 0: {m50[-1] / peer_final:.3f} (target >= 0.9)")
+finals = {side: [m50[-1] for label, (_, m50, _) in sides.items() if label.startswith(side)]
+          for side in ("ours", PEER)}
+mean = {side: sum(v) / len(v) for side, v in finals.items()}
+print(f"mean final mAP@.5 over seeds: ours {mean['ours']:.3f} ({len(finals['ours'])} runs), "
+      f"PyTorch {mean[PEER]:.3f} ({len(finals[PEER])} runs); ratio {mean['ours'] / mean[PEER]:.3f} (target >= 0.9)")
