@@ -157,8 +157,9 @@ extension ImageCodec {
 
     /// Columns `columns` and rows `rows` of a JPEG whose stored size is `width` x `height` and whose
     /// EXIF orientation is 1, byte-identical to the same pixels of `decode(data:path:)`; the image
-    /// returned may be wider (its first column is `column`). Rows above `rows` are decoded and
-    /// dropped, rows below are not decoded, columns outside are not transformed. Nil when the file
+    /// returned may be wider (its first column is `column`). Rows above `rows` are only entropy-
+    /// decoded (but the last iMCU row, decoded and dropped), rows below not at all, columns outside
+    /// are not transformed (`jpeg_region_decode_rgb`). Nil when the file
     /// should be decoded whole: not a JPEG, another size, a rotated or CMYK image, or any damage
     /// (the whole-image decode then reports it).
     public static func decodeJPEGPart(data: Data, width: Int, height: Int, columns: Range<Int>,
