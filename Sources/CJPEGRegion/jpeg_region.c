@@ -36,7 +36,9 @@ int jpeg_region_decode_rgb(const unsigned char *data, size_t size, int *column, 
     created = 1;
     jpeg_mem_src(&info, data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
-    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK) goto decline;
+    // CMYK needs OpenCV's conversion; progressive files are left to the whole decode, since no test
+    // here covers crops and skips over several scans (and they buffer the whole image anyway).
+    if (info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK || info.progressive_mode) goto decline;
     info.out_color_space = JCS_RGB;
     info.dct_method = JDCT_ISLOW;
     info.do_fancy_upsampling = TRUE;

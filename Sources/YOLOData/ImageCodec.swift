@@ -160,7 +160,7 @@ extension ImageCodec {
     /// returned may be wider (its first column is `column`). Rows above `rows` are only entropy-
     /// decoded (but the last iMCU row, decoded and dropped), rows below not at all, columns outside
     /// are not transformed (`jpeg_region_decode_rgb`). Nil when the file
-    /// should be decoded whole: not a JPEG, another size, a rotated or CMYK image, or any damage
+    /// should be decoded whole: not a JPEG, another size, a rotated, CMYK or progressive image, or any damage
     /// (the whole-image decode then reports it).
     public static func decodeJPEGPart(data: Data, width: Int, height: Int, columns: Range<Int>,
                                       rows: Range<Int>) -> (image: Image, column: Int)? {

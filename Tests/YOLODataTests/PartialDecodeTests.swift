@@ -119,6 +119,10 @@ final class PartialDecodeTests: XCTestCase {
         let cmykSize = try ImageCodec.inspect(data: cmyk, path: "cmyk.jpg")
         XCTAssertNil(ImageCodec.decodeJPEGPart(data: cmyk, width: cmykSize.width, height: cmykSize.height,
                                                columns: 0..<2, rows: 0..<2))
+        // Progressive: left to the whole decode (crops and skips over several scans are not tested).
+        let progressive = try Data(contentsOf: fixtures.appendingPathComponent("progressive.jpg"))
+        XCTAssertEqual(try ImageCodec.decode(data: progressive, path: "progressive.jpg").0.width, 40)
+        XCTAssertNil(ImageCodec.decodeJPEGPart(data: progressive, width: 40, height: 24, columns: 0..<4, rows: 0..<4))
         let png = try Data(contentsOf: fixtures.appendingPathComponent("gray.png"))
         XCTAssertNil(ImageCodec.decodeJPEGPart(data: png, width: 1, height: 1, columns: 0..<1, rows: 0..<1))
 

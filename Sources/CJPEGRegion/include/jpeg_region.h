@@ -14,7 +14,7 @@
 /// only), the rest decoded and discarded; decoding stops after row_end.
 /// `out` holds `capacity` bytes; a row is *width · 3 bytes.
 ///
-/// Returns 0 when done; 1 when the image should be decoded whole instead: CMYK/YCCK, any libjpeg
+/// Returns 0 when done; 1 when the image should be decoded whole instead: CMYK/YCCK, progressive, any libjpeg
 /// warning (corrupt data) or error, a region outside the image, or too small a buffer.
 int jpeg_region_decode_rgb(const unsigned char *data, size_t size, int *column, int *width,
                            int row_begin, int row_end, unsigned char *out, size_t capacity);
