@@ -47,12 +47,12 @@ func mosaicPlacement(slot: Int, width w: Int, height h: Int, size s: Int, center
     return (a, b)
 }
 
-/// The part of a tile that lands in the painted part of the canvas (`painted`: columns, rows):
-/// the canvas rectangle `a` cut to it (`x0..<x1`, `y0..<y1`) and the tile's columns and rows there.
-func mosaicVisiblePart(slot: Int, width: Int, height: Int, size: Int, center: (x: Int, y: Int),
+/// The part of a tile placed at (`a`, `b`) (`mosaicPlacement`) that lands in the painted part of
+/// the canvas (`painted`: columns, rows): where it starts on the canvas, and the tile's columns and
+/// rows there.
+func mosaicVisiblePart(_ a: (Int, Int, Int, Int), _ b: (Int, Int, Int, Int),
                        painted: (columns: Range<Int>, rows: Range<Int>))
     -> (canvasX: Int, canvasY: Int, columns: Range<Int>, rows: Range<Int>) {
-    let (a, b) = mosaicPlacement(slot: slot, width: width, height: height, size: size, center: center)
     let x0 = max(a.0, painted.columns.lowerBound), x1 = max(min(a.2, painted.columns.upperBound), x0)
     let y0 = max(a.1, painted.rows.lowerBound), y1 = max(min(a.3, painted.rows.upperBound), y0)
     let tx = b.0 + x0 - a.0, ty = b.1 + y0 - a.1
@@ -69,8 +69,8 @@ public struct MosaicTileView: Sendable {
     let painted: (columns: Range<Int>, rows: Range<Int>)
 
     public func visible(width: Int, height: Int) -> (columns: Range<Int>, rows: Range<Int>) {
-        let part = mosaicVisiblePart(slot: slot, width: width, height: height, size: size, center: center,
-                                     painted: painted)
+        let (a, b) = mosaicPlacement(slot: slot, width: width, height: height, size: size, center: center)
+        let part = mosaicVisiblePart(a, b, painted: painted)
         return (part.columns, part.rows)
     }
 }
@@ -109,8 +109,7 @@ public func placeMosaic(_ tiles: [MosaicTile], size s: Int, center: (x: Int, y: 
     for (i, tile) in tiles.enumerated() {
         let w = tile.width, h = tile.height
         let (a, b) = mosaicPlacement(slot: i, width: w, height: h, size: s, center: center)
-        let part = mosaicVisiblePart(slot: i, width: w, height: h, size: s, center: center,
-                                     painted: (painted.0, painted.1))
+        let part = mosaicVisiblePart(a, b, painted: (painted.0, painted.1))
         if !part.columns.isEmpty && !part.rows.isEmpty {
             let x = part.columns.lowerBound - tile.origin.x, y = part.rows.lowerBound - tile.origin.y
             precondition(x >= 0 && y >= 0 && x + part.columns.count <= tile.image.width

@@ -19,18 +19,35 @@ public enum Interpolation: Sendable {
 public func resize(_ image: Image, width: Int, height: Int, interpolation: Interpolation = .linear) -> Image {
     precondition(width > 0 && height > 0, "resize to \(width)x\(height)")
     if width == image.width && height == image.height { return image }
-    // OpenCV: inv_scale = dsize / ssize, scale = 1 / inv_scale (both in double).
-    let scaleX = 1 / (Double(width) / Double(image.width))
-    let scaleY = 1 / (Double(height) / Double(image.height))
-    let iscaleX = Int(scaleX.rounded(.toNearestOrEven)), iscaleY = Int(scaleY.rounded(.toNearestOrEven))
-    let isAreaFast = abs(scaleX - Double(iscaleX)) < Double.ulpOfOne && abs(scaleY - Double(iscaleY)) < Double.ulpOfOne
+    let scales = ResizeScales(sourceWidth: image.width, sourceHeight: image.height, width: width, height: height)
+    let (scaleX, scaleY) = (scales.x, scales.y)
     var method = interpolation
-    if method == .linear && isAreaFast && iscaleX == 2 && iscaleY == 2 { method = .area }
+    if method == .linear && scales.isExactHalf { method = .area }
     if method == .area && scaleX >= 1 && scaleY >= 1 {
-        if isAreaFast { return resizeAreaFast(image, width: width, height: height, sx: iscaleX, sy: iscaleY) }
+        if scales.isInteger {
+            return resizeAreaFast(image, width: width, height: height, sx: scales.integerX, sy: scales.integerY)
+        }
         return resizeArea(image, width: width, height: height, scaleX: scaleX, scaleY: scaleY)
     }
     return resizeLinear(image, width: width, height: height, scaleX: scaleX, scaleY: scaleY, areaMode: method == .area)
+}
+
+/// OpenCV's scales for a resize (inv_scale = dsize / ssize, scale = 1 / inv_scale, both in double)
+/// and whether both are integers (its resizeAreaFast_ case).
+private struct ResizeScales {
+    let x: Double, y: Double
+    let integerX: Int, integerY: Int
+
+    init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
+        x = 1 / (Double(width) / Double(sourceWidth))
+        y = 1 / (Double(height) / Double(sourceHeight))
+        integerX = Int(x.rounded(.toNearestOrEven))
+        integerY = Int(y.rounded(.toNearestOrEven))
+    }
+
+    var isInteger: Bool { abs(x - Double(integerX)) < Double.ulpOfOne && abs(y - Double(integerY)) < Double.ulpOfOne }
+    /// An exact 2x shrink, which OpenCV averages as INTER_AREA does even when asked for INTER_LINEAR.
+    var isExactHalf: Bool { isInteger && integerX == 2 && integerY == 2 }
 }
 
 /// The exact 2x shrink (load_image's 640 → 320 for most COCO images): (a + b + c + d + 2) >> 2
@@ -97,12 +114,10 @@ private func resizeLinear(_ image: Image, width: Int, height: Int, scaleX: Doubl
                  height: height, columns: 0..<width, rows: 0..<height, scaleX: scaleX, scaleY: scaleY, areaMode: areaMode)
 }
 
-/// The scales `resize` computes, and whether it resizes to `width` x `height` by the linear
-/// path (not an exact 2x shrink, which OpenCV averages as INTER_AREA does).
+/// The scales `resize` computes, when it resizes to `width` x `height` by the linear path.
 private func linearScales(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) -> (x: Double, y: Double)? {
-    let scaleX = 1 / (Double(width) / Double(sourceWidth)), scaleY = 1 / (Double(height) / Double(sourceHeight))
-    let exactHalf = abs(scaleX - 2) < Double.ulpOfOne && abs(scaleY - 2) < Double.ulpOfOne
-    return exactHalf ? nil : (scaleX, scaleY)
+    let scales = ResizeScales(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height)
+    return scales.isExactHalf ? nil : (scales.x, scales.y)
 }
 
 /// The source columns and rows that output `columns` x `rows` of `resize(_:width:height:)`

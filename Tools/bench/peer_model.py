@@ -22,6 +22,8 @@ import yolov5
 from yolov5.models.yolo import Model
 from yolov5.utils.loss import ComputeLoss
 
+from peer_common import train_loss_hyp
+
 ROOT = Path(__file__).resolve().parents[2]
 PKG = Path(yolov5.__file__).parent
 
@@ -66,11 +68,7 @@ def main():
 
     m = Model(str(PKG / "models/yolov5n.yaml"), nc=80).train()
     hyp = yaml.safe_load((PKG / "data/hyps/hyp.scratch-low.yaml").read_text())
-    nl = m.model[-1].nl
-    hyp["box"] *= 3 / nl
-    hyp["cls"] *= 80 / 80 * 3 / nl
-    hyp["obj"] *= (320 / 640) ** 2 * 3 / nl
-    m.hyp = hyp
+    m.hyp = train_loss_hyp(hyp, m.model[-1].nl, nc=80, imgsz=320)
     loss_fn = ComputeLoss(m)
     x = pixels(16, 320, 2.0)
     targets = coco128_targets(16)

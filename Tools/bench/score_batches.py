@@ -26,17 +26,14 @@ import yolov5  # noqa: E402
 from yolov5.utils.dataloaders import create_dataloader  # noqa: E402
 from yolov5.utils.loss import ComputeLoss  # noqa: E402
 
+from peer_common import train_loss_hyp  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 folder, epochs, weights = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 torch.set_num_threads(2)
 hyp = yaml.safe_load((Path(yolov5.__file__).parent / "data/hyps/hyp.scratch-low.yaml").read_text())
 model = torch.load(weights, map_location="cpu")["model"].float().eval()
-loss_hyp = dict(hyp)  # train.py's gain scaling for nc = 1 at 320 px
-nl = model.model[-1].nl
-loss_hyp["box"] *= 3 / nl
-loss_hyp["cls"] *= 1 / 80 * 3 / nl
-loss_hyp["obj"] *= (320 / 640) ** 2 * 3 / nl
-model.hyp = loss_hyp
+model.hyp = train_loss_hyp(hyp, model.model[-1].nl, nc=1, imgsz=320)
 loss = ComputeLoss(model)
 
 
