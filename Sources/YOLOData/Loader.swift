@@ -185,10 +185,23 @@ public struct DataLoader: Sendable {
     /// The sample at `position` of an epoch whose order is `order`.
     func sample(position: Int, order: [Int], epoch: Int) throws -> Sample {
         var g = derivedGenerator(seed: seed, stream: 1, epoch, position)
-        let recipe = SampleRecipe(imageSize: imageSize, augment: augment, rect: rect, hyp: hyp)
         let shape = batchShapes.map { $0[position / batchSize] } ?? (imageSize, imageSize)
         let pool = imageWeights == nil ? allIndices : order
-        return try makeSample(index: order[position], recipe: recipe, shape: shape, pool: pool, count: count,
+        return try sample(index: order[position], shape: shape, pool: pool, using: &g)
+    }
+
+    /// Dataset item `index` as this loader makes it (YOLOv5's `dataset[index]`), with the random
+    /// draws taken from `g`: letterboxed to imageSize² when not a mosaic, mosaic partners drawn
+    /// from the whole dataset. Batches use the per-sample generators of `epoch(_:)`; this is for
+    /// looking at augmentations and for replaying YOLOv5's own draws.
+    public func sample(index: Int, using g: inout some RandomNumberGenerator) throws -> Sample {
+        try sample(index: index, shape: (imageSize, imageSize), pool: allIndices, using: &g)
+    }
+
+    func sample(index: Int, shape: (height: Int, width: Int), pool: [Int],
+                using g: inout some RandomNumberGenerator) throws -> Sample {
+        let recipe = SampleRecipe(imageSize: imageSize, augment: augment, rect: rect, hyp: hyp)
+        return try makeSample(index: index, recipe: recipe, shape: shape, pool: pool, count: count,
                               using: &g, load: loadResized, loadTile: loadTile)
     }
 

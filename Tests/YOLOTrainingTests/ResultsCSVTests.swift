@@ -1,5 +1,5 @@
 // results.csv against a file written with YOLOv5 7.0's own format strings
-// (Fixtures/results.csv, made by scripts/make_logging_fixtures.py).
+// (Fixtures/results.csv, made by Tools/fixtures/make_logging_fixtures.py).
 import Foundation
 import XCTest
 @testable import YOLOTraining

@@ -1,6 +1,6 @@
 // TensorBoard event files: CRC32C vectors, TFRecord framing, our writer read back, and a file
 // written by PyTorch's SummaryWriter (Fixtures/tensorboard/reference.tfevents, made by
-// scripts/make_logging_fixtures.py) read by our reader and matched record by record.
+// Tools/fixtures/make_logging_fixtures.py) read by our reader and matched record by record.
 import Foundation
 import XCTest
 @testable import YOLOTraining
