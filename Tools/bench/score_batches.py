@@ -7,8 +7,11 @@ statistics can miss differences a model does not.
 
 Our batches: yolo benchmark data --source datasets/raccoon/raccoon.yaml --img 320 --seed 0 \\
                  --dump-batches DIR --dump-epochs EPOCHS
-  ~/peer-venv/bin/python Tools/bench/score_batches.py DIR EPOCHS WEIGHTS.pt
-(the README's figures: EPOCHS 20, WEIGHTS the PyTorch seed-0 learning run's last.pt)
+  ~/peer-venv/bin/python Tools/bench/score_batches.py DIR EPOCHS WEIGHTS.pt [train]
+(the README's figures: EPOCHS 20, WEIGHTS the PyTorch seed-0 learning run's last.pt). With `train`
+the model scores in training mode, as it does while it learns: BatchNorm normalises by each batch's
+own statistics (running statistics are restored before every batch), so batches that differ in how
+their images vary together, which eval mode cannot see, score differently.
 """
 import os
 import shutil
@@ -30,6 +33,7 @@ from peer_common import train_loss_hyp  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 folder, epochs, weights = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+train_mode = len(sys.argv) > 4 and sys.argv[4] == "train"
 torch.set_num_threads(2)
 hyp = yaml.safe_load((Path(yolov5.__file__).parent / "data/hyps/hyp.scratch-low.yaml").read_text())
 model = torch.load(weights, map_location="cpu")["model"].float().eval()
@@ -37,11 +41,20 @@ model.hyp = train_loss_hyp(hyp, model.model[-1].nl, nc=1, imgsz=320)
 loss = ComputeLoss(model)
 
 
+buffers = {k: v.clone() for k, v in model.state_dict().items()}
+
+
 def score(batches):
     items = []
     with torch.no_grad():
         for imgs, targets in batches:
-            items.append(loss(model(imgs.float() / 255)[1], targets)[1].numpy())
+            if train_mode:
+                model.load_state_dict(buffers)
+                model.train()
+                outputs = model(imgs.float() / 255)  # training mode returns the raw head outputs
+            else:
+                outputs = model(imgs.float() / 255)[1]
+            items.append(loss(outputs, targets)[1].numpy())
     a = np.array(items)
     return a.mean(0), a.std(0) / np.sqrt(len(a)), len(a)
 
@@ -57,7 +70,7 @@ try:
     peer = ((imgs, targets) for _ in range(epochs) for imgs, targets, _, _ in loader)
     for name, batches in (("ours", ours), ("YOLOv5", peer)):
         mean, se, n = score(batches)
-        print(f"{name:7s} {n} batches: box {mean[0]:.5f} ± {se[0]:.5f}, obj {mean[1]:.5f} ± {se[1]:.5f}, "
+        print(f"{'train' if train_mode else 'eval'} mode, {name:7s} {n} batches: box {mean[0]:.5f} ± {se[0]:.5f}, obj {mean[1]:.5f} ± {se[1]:.5f}, "
               f"cls {mean[2]:.5f} ± {se[2]:.5f} (mean ± standard error)")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
