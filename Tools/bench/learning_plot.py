@@ -39,15 +39,25 @@ if os.path.exists(os.path.join(DIR, "peer_on_ours_results.csv")):
     sides["train.py on our seed-0 batches"] = read("peer_on_ours_results.csv")
 PEER = "PyTorch YOLOv5 7.0.14"
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), tight_layout=True)
+COLOURS = {"ours": "tab:blue", PEER: "tab:orange"}
 for label, (ep, m50, m) in sides.items():
-    axes[0].plot(ep, m50, label=label, linewidth=1.2)
-    axes[1].plot(ep, m, label=label, linewidth=1.2)
+    side = next((k for k in COLOURS if label.startswith(k)), None)
+    style = dict(color=COLOURS[side], alpha=0.35, linewidth=0.8) if side else dict(color="gray", linestyle="--",
+                                                                                    linewidth=0.8)
+    axes[0].plot(ep, m50, label=label, **style)
+    axes[1].plot(ep, m, label=label, **style)
+for side, colour in COLOURS.items():  # each side's mean over its seeds
+    runs = [v for label, v in sides.items() if label.startswith(side)]
+    ep = runs[0][0]
+    for k, ax in ((1, axes[0]), (2, axes[1])):
+        ax.plot(ep, [sum(c) / len(c) for c in zip(*[r[k] for r in runs])], color=colour, linewidth=2,
+                label=f"{'ours' if side == 'ours' else 'PyTorch'}: mean of {len(runs)} seeds")
 fig.suptitle("yolov5n from scratch on raccoon, 320, batch 16, hyp.scratch-low, AutoAnchor off")
 for ax, title in zip(axes, ["mAP@.5", "mAP@.5:.95"]):
     ax.set_title(f"{title} per epoch")
     ax.set_xlabel("epoch")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=7)
 fig.savefig(os.path.join(DIR, "compare.png"), dpi=100)
 
 peer_final = sides[PEER][1][-1]
@@ -79,5 +89,27 @@ for label, (_, m50, _) in sides.items():
 finals = {side: [m50[-1] for label, (_, m50, _) in sides.items() if label.startswith(side)]
           for side in ("ours", PEER)}
 mean = {side: sum(v) / len(v) for side, v in finals.items()}
-print(f"mean final mAP@.5 over seeds: ours {mean['ours']:.3f} ({len(finals['ours'])} runs), "
-      f"PyTorch {mean[PEER]:.3f} ({len(finals[PEER])} runs); ratio {mean['ours'] / mean[PEER]:.3f} (target >= 0.9)")
+
+
+def spread(v):
+    """Sample standard deviation (0 for one run)."""
+    m = sum(v) / len(v)
+    return (sum((x - m) ** 2 for x in v) / (len(v) - 1)) ** 0.5 if len(v) > 1 else 0.0
+
+
+print(f"mean final mAP@.5 over seeds: ours {mean['ours']:.3f} ± {spread(finals['ours']):.3f} s.d. "
+      f"({len(finals['ours'])} runs: {', '.join(f'{x:.3f}' for x in finals['ours'])}), "
+      f"PyTorch {mean[PEER]:.3f} ± {spread(finals[PEER]):.3f} ({len(finals[PEER])} runs: "
+      f"{', '.join(f'{x:.3f}' for x in finals[PEER])}); ratio {mean['ours'] / mean[PEER]:.3f} (target >= 0.9)")
+last20 = {side: [sum(m50[-20:]) / 20 for label, (_, m50, _) in sides.items() if label.startswith(side)]
+          for side in ("ours", PEER)}
+mean20 = {side: sum(v) / len(v) for side, v in last20.items()}
+print(f"mean over seeds of the last-20-epoch mean mAP@.5: ours {mean20['ours']:.3f}, PyTorch {mean20[PEER]:.3f}; "
+      f"ratio {mean20['ours'] / mean20[PEER]:.3f}")
+# The curves averaged over each side's seeds, 10-epoch rolling mean: the first epoch each level is reached.
+avg = {side: [sum(c) / len(c) for c in zip(*[m50 for label, (_, m50, _) in sides.items() if label.startswith(side)])]
+       for side in ("ours", PEER)}
+print("seed-averaged curves, first epoch the 10-epoch rolling mean reaches a level (ours / PyTorch):")
+for level in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    hits = [next((i for i, v in enumerate(rolling(avg[side])) if v >= level), None) for side in ("ours", PEER)]
+    print(f"  {level:.1f}: {hits[0]} / {hits[1]}")
