@@ -17,12 +17,12 @@ struct ReplayGenerator: RandomNumberGenerator {
     private(set) var position = 0
     private(set) var overrun = false
 
-    init(draws: [[Int]], kinds: [String]) {
-        words = zip(kinds, draws).map { kind, d in
-            if kind == "random" { return UInt64(d[0]) << 11 }
+    init(draws: [SampleReplayTests.Fixture.Draw]) {
+        words = draws.map { d in
+            if d.kind == "random" { return UInt64(d.values[0]) << 11 }
             // Int.random(in: 0...n−1) is the high word of next()·n (Lemire); aim at the middle of
             // the words that give v, where the low word is far from the rejection zone.
-            let (v, n) = (UInt64(d[0]), UInt64(d[1]))
+            let (v, n) = (UInt64(d.values[0]), UInt64(d.values[1]))
             return n.dividingFullWidth((high: v, low: 1 << 63)).quotient
         }
     }
@@ -64,27 +64,19 @@ final class SampleReplayTests: XCTestCase {
     private let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    private func loader(imageSize: Int, partialTiles: Bool) throws -> (DataLoader, DatasetIndex) {
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: cache) }
-        let index = try DatasetIndex.scan(images: [root.appendingPathComponent("datasets/raccoon/images/train")], nc: 1,
-                                          cacheDirectory: cache, useCache: false)
-        let hyp = AugmentationHyperparameters(try Hyperparameters.load("hyp.scratch-low"))
-        var loader = try DataLoader(source: DatasetSource(index), imageSize: imageSize, batchSize: 16, augment: true,
-                                    hyp: hyp, workers: 1, seed: 0, shuffle: true)
-        loader.partialTiles = partialTiles
-        return (loader, index)
-    }
-
     func testSamplesEqualYOLOv5sForTheSameDraws() throws {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: fixtures.appendingPathComponent("samples.json")))
+        let index = try DatasetIndex.scan(images: [root.appendingPathComponent("datasets/raccoon/images/train")], nc: 1,
+                                          useCache: false)
+        // The draws pick mosaic partners by position in YOLOv5's sorted file list.
+        XCTAssertEqual(index.items.map { URL(fileURLWithPath: $0.imagePath).lastPathComponent }, fixture.files)
+        let hyp = AugmentationHyperparameters(try Hyperparameters.load("hyp.scratch-low"))
+        var loader = try DataLoader(source: DatasetSource(index), imageSize: fixture.imageSize, batchSize: 16,
+                                    augment: true, hyp: hyp, workers: 1, seed: 0, shuffle: true)
         for partial in [true, false] {
-            let (loader, index) = try loader(imageSize: fixture.imageSize, partialTiles: partial)
-            // The draws pick mosaic partners by position in YOLOv5's sorted file list.
-            XCTAssertEqual(index.items.map { URL(fileURLWithPath: $0.imagePath).lastPathComponent }, fixture.files)
+            loader.partialTiles = partial
             for item in fixture.samples {
-                var g = ReplayGenerator(draws: item.draws.map(\.values), kinds: item.draws.map(\.kind))
+                var g = ReplayGenerator(draws: item.draws)
                 let sample = try loader.sample(index: item.index, using: &g)
                 let what = "sample \(item.index) (\(item.file)), partial tiles \(partial)"
                 XCTAssertFalse(g.overrun, "\(what): drew more than YOLOv5 did")
